@@ -1,0 +1,21 @@
+# The two commands a new user needs: `make demo` and `make test`.
+# Both bootstrap .venv from nothing (idempotent; quick once done).
+PY ?= python3
+VENV := .venv
+STAMP := $(VENV)/.bootstrapped
+
+.PHONY: demo test bootstrap clean
+
+$(STAMP): pyproject.toml scripts/bootstrap.sh
+	@PY=$(PY) bash scripts/bootstrap.sh
+
+bootstrap: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/endfraud demo
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .data

@@ -1,0 +1,41 @@
+"""The Flask application: webhook, JSON APIs, console, health and metrics.
+
+Served by gunicorn (``endfraud web``); ``create_app`` is also what tests use directly.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+
+import handlers
+from bot.registry import registry
+from bot.webhook import make_blueprint
+from config import Config, load_config
+from store import health
+from store.redis import RedisClient, connect
+
+
+def create_app(config: Config | None = None, redis: RedisClient | None = None) -> Flask:
+    config = config or load_config()
+    app = Flask(__name__, static_folder=None)
+    app.config["ENDFRAUD"] = config
+    app.config["REDIS"] = redis if redis is not None else connect(config)
+    app.config["SECRET_KEY"] = config.service.secret_key or "demo-only"
+    app.config["MAX_CONTENT_LENGTH"] = max(config.wechat.max_body_bytes, 4 * 1024 * 1024)
+    handlers.load_all()
+    app.register_blueprint(make_blueprint(registry))
+
+    @app.get("/healthz")
+    def healthz():  # type: ignore[no-untyped-def]
+        state = health.status(app.config["REDIS"])
+        state["web"] = True
+        return jsonify(state), 200 if all(state.values()) else 503
+
+    return app
+
+
+def configure_logging(config: Config) -> None:
+    logging.basicConfig(level=config.service.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")

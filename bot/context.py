@@ -1,0 +1,35 @@
+"""What every handler gets: config, the store, the content library, queues and the clock."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Callable
+
+from config import Config
+from store.redis import RedisClient
+from store.streams import DurableQueue
+
+
+@dataclass
+class HandlerContext:
+    config: Config
+    redis: RedisClient
+    clock: Callable[[], float] = field(default=time.time)
+
+    def now(self) -> float:
+        return self.clock()
+
+    @cached_property
+    def library(self) -> Any:
+        from content.store import effective_library
+
+        return effective_library(self.redis)
+
+    def queue(self, name: str) -> DurableQueue:
+        return DurableQueue(self.redis, name, self.config.queue)
+
+    def reply(self, name: str, **fields: Any) -> str:
+        """A citizen-facing text from the content library (wording lives in content/)."""
+        return str(self.library.reply(name, **fields))

@@ -1,0 +1,40 @@
+"""Multi-step chat dialogs (e.g. phone binding): state per follower in Redis, with a timeout.
+
+A follower who walks away mid-dialog is not stuck in it: the hash expires and their next text
+goes through normal routing again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from store import keys
+
+DEFAULT_TIMEOUT_S = 600
+
+
+def current_dialog(ctx: Any, openid: str) -> str | None:
+    name = ctx.redis.hget(keys.dialog(openid), "name")
+    return str(name) if name else None
+
+
+def start_dialog(ctx: Any, openid: str, name: str, timeout_s: int = DEFAULT_TIMEOUT_S,
+                 **state: str) -> None:
+    key = keys.dialog(openid)
+    pipe = ctx.redis.pipeline(transaction=True)
+    pipe.delete(key)
+    pipe.hset(key, mapping={"name": name, **{k: str(v) for k, v in state.items()}})
+    pipe.expire(key, timeout_s)
+    pipe.execute()
+
+
+def dialog_state(ctx: Any, openid: str) -> dict[str, str]:
+    return dict(ctx.redis.hgetall(keys.dialog(openid)))
+
+
+def update_dialog(ctx: Any, openid: str, **state: str) -> None:
+    ctx.redis.hset(keys.dialog(openid), mapping={k: str(v) for k, v in state.items()})
+
+
+def end_dialog(ctx: Any, openid: str) -> None:
+    ctx.redis.delete(keys.dialog(openid))

@@ -1,0 +1,99 @@
+"""Declarative handler registry: handlers say what they answer, the webhook only dispatches.
+
+    from bot.registry import registry
+
+    @registry.on_event("subscribe")
+    def welcome(msg, ctx): ...
+
+    @registry.on_text(r"^(绑定|绑定手机)$")
+    def start_binding(msg, ctx): ...
+
+Routing order for a text message: command patterns first, in registration order (so "帮助" or a
+warning answer always works, even mid-dialog), then an open multi-step dialog (``on_dialog``),
+then the free-text fallback (the scam check). Events route by event
+type, CLICK events also by menu key (``on_menu``). Each handler takes the parsed wechatpy
+message and a ``HandlerContext`` and returns reply text, a wechatpy reply, or ``None`` for the
+plain "success" answer, so handlers are testable without HTTP.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+log = logging.getLogger(__name__)
+
+
+class HandlerContext(Protocol):
+    """What a handler may use: config, store, content, queues and the clock (see bot.context)."""
+
+
+Handler = Callable[[Any, Any], Any]
+
+
+@dataclass
+class Registry:
+    text_routes: list[tuple[re.Pattern[str], Handler]] = field(default_factory=list)
+    event_routes: dict[str, Handler] = field(default_factory=dict)
+    menu_routes: dict[str, Handler] = field(default_factory=dict)
+    message_routes: dict[str, Handler] = field(default_factory=dict)
+    dialog_routes: dict[str, Handler] = field(default_factory=dict)
+    text_fallback: Handler | None = None
+
+    def on_text(self, pattern: str) -> Callable[[Handler], Handler]:
+        compiled = re.compile(pattern)
+
+        def register(handler: Handler) -> Handler:
+            self.text_routes.append((compiled, handler))
+            return handler
+        return register
+
+    def on_event(self, event: str) -> Callable[[Handler], Handler]:
+        return self._into(self.event_routes, event.lower())
+
+    def on_menu(self, key: str) -> Callable[[Handler], Handler]:
+        return self._into(self.menu_routes, key)
+
+    def on_message(self, msg_type: str) -> Callable[[Handler], Handler]:
+        """Non-text message types: image, voice, video, location, link..."""
+        return self._into(self.message_routes, msg_type)
+
+    def on_dialog(self, name: str) -> Callable[[Handler], Handler]:
+        """The handler of an open multi-step dialog (state kept in Redis by bot.dialogs)."""
+        return self._into(self.dialog_routes, name)
+
+    def on_free_text(self, handler: Handler) -> Handler:
+        if self.text_fallback is not None:
+            raise ValueError("free-text fallback registered twice")
+        self.text_fallback = handler
+        return handler
+
+    def _into(self, table: dict[str, Handler], name: str) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            if name in table:
+                raise ValueError(f"handler for {name!r} registered twice")
+            table[name] = handler
+            return handler
+        return register
+
+    def route(self, msg: Any, dialog_name: str | None = None) -> Handler | None:
+        """The handler for a message, or None when nothing answers it."""
+        if msg.type == "text":
+            content = (msg.content or "").strip()
+            for pattern, handler in self.text_routes:
+                if pattern.search(content):
+                    return handler
+            if dialog_name and dialog_name in self.dialog_routes:
+                return self.dialog_routes[dialog_name]
+            return self.text_fallback
+        if msg.type == "event":
+            event = (msg.event or "").lower()
+            if event == "click":
+                return self.menu_routes.get(getattr(msg, "key", "") or "")
+            return self.event_routes.get(event)
+        return self.message_routes.get(msg.type)
+
+
+registry = Registry()

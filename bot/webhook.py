@@ -1,0 +1,137 @@
+"""The ``/wechat`` endpoint: verify, decrypt, parse, deduplicate, dispatch, reply.
+
+WeChat waits 5 s for an answer, then retries the same message twice more
+(https://developers.weixin.qq.com/doc/service/en/Message_Management/Passive_user_reply_message.html).
+Each message is handled once: its dedup key is claimed with ``SET NX`` before the handler runs and
+the rendered reply is cached under it, so a retry gets the same reply without a second handling.
+Anything slow is queued by the handler and answered later by customer-service message.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, request
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.replies import BaseReply, TextReply
+
+from bot import inbound
+from bot.context import HandlerContext
+from bot.registry import Registry
+from store import keys
+
+log = logging.getLogger(__name__)
+
+PENDING = "\x00pending"
+
+
+def short_id(openid: str) -> str:
+    """Openids are pseudonymous but still personal: logs get a prefix only."""
+    return openid[:6] + "…" if openid else "-"
+
+
+def make_blueprint(registry: Registry) -> Blueprint:
+    bp = Blueprint("wechat", __name__)
+
+    def crypto() -> WeChatCrypto | None:
+        wx = current_app.config["ENDFRAUD"].wechat
+        if wx.encrypt_mode != "safe":
+            return None
+        return WeChatCrypto(wx.token, wx.encoding_aes_key, wx.app_id)
+
+    def authenticate() -> None:
+        try:
+            inbound.check_signature(current_app.config["ENDFRAUD"].wechat.token, request.args)
+        except inbound.BadSignature as exc:
+            log.warning("webhook: refused request: %s", exc)
+            abort(403)
+
+    @bp.get("/wechat")
+    def verify_server() -> Response:
+        authenticate()
+        return Response(request.args.get("echostr", ""), mimetype="text/plain")
+
+    @bp.post("/wechat")
+    def receive() -> Response:
+        config = current_app.config["ENDFRAUD"]
+        authenticate()
+        if (request.content_length or 0) > config.wechat.max_body_bytes:
+            abort(413)
+        body = request.get_data(cache=False)
+        if len(body) > config.wechat.max_body_bytes:
+            abort(413)
+        if not body:
+            abort(400)
+        box = crypto()
+        try:
+            parsed = inbound.parse_inbound(body, request.args, box)
+        except inbound.BadSignature as exc:
+            log.warning("webhook: refused message: %s", exc)
+            abort(403)
+        except inbound.BadMessage as exc:
+            log.warning("webhook: bad message: %s", exc)
+            abort(400)
+        message = parsed.message
+        if config.wechat.encrypt_mode == "safe" and not parsed.encrypted:
+            # Compatible mode: WeChat may send plaintext; answer in kind.
+            box = None
+
+        redis = current_app.config["REDIS"]
+        dedup = keys.webhook_dedup(inbound.dedup_key(message))
+        if not redis.set(dedup, PENDING, nx=True, ex=config.wechat.dedup_ttl_s):
+            cached = redis.get(dedup)
+            log.info("webhook: duplicate delivery from %s", short_id(message.source))
+            if cached and cached != PENDING:
+                return _xml_response(cached)
+            return _success()
+
+        ctx = HandlerContext(config=config, redis=redis)
+        handler = registry.route(message, _open_dialog(ctx, message.source))
+        if handler is None:
+            log.info("webhook: no handler for %s/%s from %s", message.type,
+                     getattr(message, "event", "-"), short_id(message.source))
+            return _success()
+        try:
+            result = handler(message, ctx)
+        except Exception:
+            # Release the claim so WeChat's retry can handle the message again.
+            redis.delete(dedup)
+            log.exception("webhook: handler %s failed", getattr(handler, "__name__", handler))
+            abort(500)
+        xml = _render(result, message, box)
+        if xml is None:
+            redis.set(dedup, "success", xx=True, keepttl=True)
+            return _success()
+        redis.set(dedup, xml, xx=True, keepttl=True)
+        return _xml_response(xml)
+
+    return bp
+
+
+def _open_dialog(ctx: HandlerContext, openid: str) -> str | None:
+    from bot.dialogs import current_dialog
+
+    return current_dialog(ctx, openid)
+
+
+def _render(result: Any, message: Any, box: WeChatCrypto | None) -> str | None:
+    if result is None or result == "":
+        return None
+    reply = result if isinstance(result, BaseReply) else TextReply(message=message,
+                                                                   content=str(result))
+    xml = reply.render()
+    if box is not None:
+        xml = box.encrypt_message(xml, request.args.get("nonce", ""), str(int(time.time())))
+    return str(xml)
+
+
+def _success() -> Response:
+    return Response("success", mimetype="text/plain")
+
+
+def _xml_response(xml: str) -> Response:
+    if xml == "success":
+        return _success()
+    return Response(xml, mimetype="application/xml")

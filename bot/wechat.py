@@ -1,0 +1,101 @@
+"""The wechatpy client bound to our config: one code path for the sandbox and production.
+
+Three things wechatpy does not do by itself, and why we add them:
+- Base URL from config: ``API_BASE_URL`` is a class attribute and ``fetch_access_token`` uses a
+  hard-coded api.weixin.qq.com URL, so both are overridden here from ``wechat.api_base_url``.
+- One refresher at a time: fetching a token invalidates the previous one
+  (https://developers.weixin.qq.com/doc/service/en/Basic_Information/Get_access_token.html), and
+  wechatpy's RedisStorage shares the token but does not lock the refresh, so N processes refreshing
+  together knock each other's tokens out (doraemonext/wechat-python-sdk#70). We take a Redis lock;
+  the losers wait for the winner's token instead of fetching their own.
+- A timeout on every call: wechatpy's default is none, and a hung call blocks a worker forever
+  (wechatpy#291).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+from wechatpy import WeChatClient
+from wechatpy.exceptions import WeChatClientException
+
+from config import Config
+from store import keys
+from store.redis import RedisClient
+
+TOKEN_LOCK_TTL_S = 30
+TOKEN_WAIT_S = 10.0
+
+
+class RedisTokenStorage:
+    """wechatpy session storage keeping the access token in our key schema."""
+
+    def __init__(self, redis: RedisClient) -> None:
+        self.redis = redis
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self.redis.get(key)
+        return default if value is None else json.loads(value)
+
+    def set(self, key: str, value: Any, ttl: int | None = None) -> None:
+        self.redis.set(key, json.dumps(value), ex=ttl or None)
+
+    def delete(self, key: str) -> None:
+        self.redis.delete(key)
+
+
+class EndFraudWeChatClient(WeChatClient):
+    def __init__(self, config: Config, redis: RedisClient) -> None:
+        self.API_BASE_URL = config.wechat.api_base_url + "cgi-bin/"
+        self._config = config
+        self._redis = redis
+        super().__init__(config.wechat.app_id, config.wechat.app_secret,
+                         session=RedisTokenStorage(redis), timeout=config.wechat.timeout_s)
+
+    @property
+    def access_token_key(self) -> str:
+        return keys.access_token(self.appid)
+
+    def qrcode_image_url(self, ticket: str) -> str:
+        # wechatpy hard-codes mp.weixin.qq.com here; ours follows config like every other call.
+        from urllib.parse import quote
+
+        return f"{self._config.wechat.mp_base_url}cgi-bin/showqrcode?ticket={quote(ticket)}"
+
+    def fetch_access_token(self) -> dict[str, Any]:
+        """Refresh under a Redis lock; a process that loses the race adopts the winner's token."""
+        stale = self.session.get(self.access_token_key)
+        lock_key = keys.access_token_lock(self.appid)
+        holder = uuid.uuid4().hex
+        deadline = time.monotonic() + TOKEN_WAIT_S
+        while True:
+            if self._redis.set(lock_key, holder, nx=True, ex=TOKEN_LOCK_TTL_S):
+                try:
+                    current = self.session.get(self.access_token_key)
+                    if current and current != stale:
+                        # Another process refreshed while we queued for the lock.
+                        self.expires_at = int(time.time()) + max(
+                            int(self._redis.ttl(self.access_token_key)), 0)
+                        return {"access_token": current}
+                    return self._fetch_access_token(
+                        url=self._config.wechat.api_base_url + "cgi-bin/token",
+                        params={"grant_type": "client_credential", "appid": self.appid,
+                                "secret": self.secret},
+                    )
+                finally:
+                    if self._redis.get(lock_key) == holder:
+                        self._redis.delete(lock_key)
+            current = self.session.get(self.access_token_key)
+            if current and current != stale:
+                self.expires_at = int(time.time()) + max(int(self._redis.ttl(self.access_token_key)), 0)
+                return {"access_token": current}
+            if time.monotonic() > deadline:
+                raise WeChatClientException(-1, "timed out waiting for the token refresh lock")
+            time.sleep(0.05)
+
+
+def make_client(config: Config, redis: RedisClient) -> EndFraudWeChatClient:
+    return EndFraudWeChatClient(config, redis)

@@ -1,0 +1,195 @@
+"""``endfraud``: the one entry point. Each process runs on its own, or all together in demo mode.
+
+    endfraud web          the Flask app under gunicorn (never Flask's development server)
+    endfraud worker       durable-queue consumers (warnings, broadcasts, slow bot replies)
+    endfraud scheduler    the single APScheduler process (a second copy idles as standby)
+    endfraud sandbox      the local WeChat API simulator and simulated citizen phones
+    endfraud demo         embedded Redis + all of the above, stopped together by Ctrl-C
+    endfraud check        scam-check texts from stdin, one JSON object per line on stdout
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from typing import Any, Sequence
+
+from config import Config, ConfigError, load_config
+
+
+def _load(args: argparse.Namespace) -> Config:
+    return load_config(getattr(args, "config", None))
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    config = _load(args)
+
+    class WebServer(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{config.service.host}:{config.service.port}")
+            self.cfg.set("workers", config.service.web_workers)
+            self.cfg.set("threads", config.service.web_threads)
+            self.cfg.set("worker_class", "gthread")
+            # WeChat gives up after 5 s; a request stuck far longer is a bug, not a slow client.
+            self.cfg.set("timeout", 30)
+            self.cfg.set("accesslog", None)
+            self.cfg.set("loglevel", config.service.log_level.lower())
+
+        def load(self) -> Any:
+            from app import configure_logging, create_app
+
+            configure_logging(config)
+            return create_app(config)
+
+    WebServer().run()
+    return 0
+
+
+def _stop_event() -> threading.Event:
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from app import configure_logging
+    from store.redis import connect
+    from worker.process import run_worker
+
+    config = _load(args)
+    configure_logging(config)
+    run_worker(config, connect(config), _stop_event())
+    return 0
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    from app import configure_logging
+    from scheduler.process import run_scheduler
+    from store.redis import connect
+
+    config = _load(args)
+    configure_logging(config)
+    run_scheduler(config, connect(config), _stop_event())
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from sandbox.server import serve
+
+    serve(_load(args))
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from content.check_cli import run_check
+
+    return int(run_check(sys.stdin, sys.stdout) or 0)
+
+
+def demo_environment(config: Config) -> dict[str, str]:
+    """Environment for the demo's child processes: demo mode, WeChat pointed at the simulator."""
+    sandbox_url = f"http://{config.sandbox.host}:{config.sandbox.port}/"
+    env = dict(os.environ)
+    env.update({
+        "ENDFRAUD_SERVICE__MODE": "demo",
+        "ENDFRAUD_WECHAT__API_BASE_URL": sandbox_url,
+        "ENDFRAUD_WECHAT__MP_BASE_URL": sandbox_url,
+        "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from store.redis import connect, server_args, wait_until_up, embedded_url
+    from demo.seed import seed_demo
+
+    from config import EXAMPLE_CONFIG
+
+    # The demo runs on config.example.toml's published demo values unless told otherwise.
+    path = str(getattr(args, "config", None) or os.environ.get("ENDFRAUD_CONFIG") or EXAMPLE_CONFIG)
+    env = demo_environment(load_config(path, demo=True))
+    env["ENDFRAUD_CONFIG"] = path
+    config = load_config(path, environ=env, demo=True)
+    children: list[subprocess.Popen[bytes]] = []
+    if not config.redis.url:
+        # Embedded Redis as a child process, so Ctrl-C stops it with everything else.
+        children.append(subprocess.Popen(
+            server_args(config.redis.embedded_port, config.data_path / "redis", daemonize=False)))
+        wait_until_up(embedded_url(config))
+    exe = [sys.executable, "-m", "cli"]
+    for role in ("sandbox", "worker", "scheduler", "web"):
+        children.append(subprocess.Popen([*exe, role], env=env, cwd=os.path.dirname(__file__)))
+    stop = _stop_event()
+    try:
+        password = seed_demo(config, connect(config))
+        _print_demo_banner(config, password)
+        while not stop.is_set():
+            if any(child.poll() is not None for child in children):
+                print("endfraud demo: a process exited; stopping the others", file=sys.stderr)
+                break
+            stop.wait(0.5)
+    finally:
+        for child in reversed(children):
+            if child.poll() is None:
+                child.terminate()
+        deadline = time.monotonic() + 10
+        for child in children:
+            try:
+                child.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                child.kill()
+    return 0
+
+
+def _print_demo_banner(config: Config, password: str) -> None:
+    web = config.service.public_url
+    sandbox = f"http://{config.sandbox.host}:{config.sandbox.port}"
+    lines = [
+        "",
+        "终结诈骗 demo is running (Ctrl-C stops everything)",
+        f"  webhook            {web}/wechat   (token, AppID, EncodingAESKey: see config.example.toml)",
+        f"  simulated phone    {sandbox}/sandbox/phone",
+        f"  staff console      {web}/console/   user: admin   password: {password}",
+        f"  health             {web}/healthz",
+        f"  data (Redis AOF)   {config.data_path / 'redis'}",
+        "",
+    ]
+    print("\n".join(lines), flush=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="endfraud", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", help="config file (default: $ENDFRAUD_CONFIG or config.toml)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, fn, help_text in (
+        ("web", cmd_web, "serve the webhook, APIs and console under gunicorn"),
+        ("worker", cmd_worker, "run durable-queue consumers"),
+        ("scheduler", cmd_scheduler, "run the scheduler (one active per deployment)"),
+        ("sandbox", cmd_sandbox, "run the local WeChat API simulator"),
+        ("demo", cmd_demo, "run everything locally with the simulator and embedded Redis"),
+        ("check", cmd_check, "scam-check texts from stdin (lines or JSON lines)"),
+    ):
+        sub.add_parser(name, help=help_text).set_defaults(func=fn)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"endfraud: configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""Delivering callbacks to the app's webhook over HTTP, now (citizen actions, whose reply the
+phone shows) or after a delay (job-finish events), with WeChat's retry behaviour.
+
+WeChat gives the server 5 s, then drops the connection and retries, three attempts in all
+(https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import threading
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import requests
+
+from sandbox.wire import Envelope
+
+log = logging.getLogger(__name__)
+
+REPLY_TIMEOUT_S = 5.0
+ATTEMPTS = 3
+CALLBACK_LOG_SIZE = 1000
+EVENT_SENDERS = 8
+
+
+@dataclass
+class Delivery:
+    """The outcome of one callback (all attempts); ``body`` is the last response body."""
+
+    url: str
+    openid: str
+    event: str
+    ok: bool
+    attempts: int
+    status: int | None
+    error: str | None
+    elapsed_ms: int
+    body: bytes = b""
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["body"] = self.body[:200].decode("utf-8", "replace")
+        return data
+
+
+class Webhook:
+    """Posts signed (and in safe mode encrypted) XML to ``url``; keeps a log of deliveries."""
+
+    def __init__(self, url: str, envelope: Envelope, timeout_s: float = REPLY_TIMEOUT_S) -> None:
+        self.url = url
+        self.envelope = envelope
+        self.timeout_s = timeout_s
+        self._local = threading.local()
+        self._log: deque[Delivery] = deque(maxlen=CALLBACK_LOG_SIZE)
+        self._log_lock = threading.Lock()
+        self._pending: list[tuple[float, int, int, str, str, str]] = []
+        self._order = itertools.count()
+        self._generation = 0
+        self._wake = threading.Condition()
+        self._timer: threading.Thread | None = None
+        self._senders: ThreadPoolExecutor | None = None
+        self._closed = False
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
+
+    def deliver(self, xml: str, openid: str, event: str) -> Delivery:
+        """POST now, retrying like WeChat; returns once a 2xx arrives or attempts run out."""
+        params, body = self.envelope.seal(xml, openid)
+        started = time.monotonic()
+        status, error, content = None, None, b""
+        attempt = 0
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                response = self._session().post(
+                    self.url, params=params, data=body, timeout=self.timeout_s,
+                    headers={"Content-Type": "text/xml; charset=utf-8"})
+                status, content = response.status_code, response.content
+                if 200 <= status < 300:
+                    error = None
+                    break
+                error = f"HTTP {status}"
+            except requests.RequestException as exc:
+                error = type(exc).__name__
+        delivery = Delivery(self.url, openid, event, error is None, attempt, status, error,
+                            int((time.monotonic() - started) * 1000), content)
+        with self._log_lock:
+            self._log.append(delivery)
+        if error is not None:
+            log.warning("webhook %s for %s failed after %d attempts: %s",
+                        event, openid[:8], attempt, error)
+        return delivery
+
+    def schedule(self, delay_s: float, xml: str, openid: str, event: str) -> None:
+        """Deliver later from a background thread (job-finish events)."""
+        with self._wake:
+            if self._closed:
+                return
+            if self._timer is None:
+                self._senders = ThreadPoolExecutor(EVENT_SENDERS, thread_name_prefix="sbx-cb")
+                self._timer = threading.Thread(target=self._run, name="sbx-cb-timer",
+                                               daemon=True)
+                self._timer.start()
+            heapq.heappush(self._pending, (time.monotonic() + delay_s, next(self._order),
+                                           self._generation, xml, openid, event))
+            self._wake.notify()
+
+    def _run(self) -> None:
+        with self._wake:
+            while not self._closed:
+                if not self._pending:
+                    self._wake.wait()
+                    continue
+                due = self._pending[0][0] - time.monotonic()
+                if due > 0:
+                    self._wake.wait(due)
+                    continue
+                _, _, generation, xml, openid, event = heapq.heappop(self._pending)
+                if generation == self._generation and self._senders is not None:
+                    self._senders.submit(self.deliver, xml, openid, event)
+
+    def cancel_pending(self) -> None:
+        """Drop scheduled events (sandbox reset): they belong to the forgotten state."""
+        with self._wake:
+            self._pending.clear()
+            self._generation += 1
+        with self._log_lock:
+            self._log.clear()
+
+    def pending_count(self) -> int:
+        with self._wake:
+            return len(self._pending)
+
+    def deliveries(self, limit: int = 100) -> list[dict[str, Any]]:
+        with self._log_lock:
+            return [d.to_json() for d in list(self._log)[-limit:]]
+
+    def close(self) -> None:
+        with self._wake:
+            self._closed = True
+            self._wake.notify()
+        if self._senders is not None:
+            self._senders.shutdown(wait=False, cancel_futures=True)

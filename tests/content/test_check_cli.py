@@ -1,0 +1,35 @@
+import io
+import json
+
+from content.check_cli import run_check
+
+
+def run(lines: str) -> list[dict]:
+    out = io.StringIO()
+    run_check(io.StringIO(lines), out)
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def test_plain_and_json_lines_each_give_one_result():
+    results = run('你涉嫌洗钱，把钱转到安全账户\n{"text": "妈，我周六回家吃饭"}\n')
+    assert [r["fraud"] for r in results] == [True, False]
+    assert results[0]["fraud_type"] == "police"
+    assert results[1]["fraud_type"] is None
+    assert set(results[0]) == {"fraud", "fraud_type", "score", "reason"}
+
+
+def test_empty_lines_are_skipped():
+    assert len(run("\n  \n你好\n\n")) == 1
+
+
+def test_bad_json_line_yields_error_object_and_processing_continues():
+    results = run('{"text": oops}\n{"no_text": 1}\n你好\n')
+    assert "error" in results[0] and results[0]["line"] == 1
+    assert "error" in results[1]
+    assert results[2]["fraud"] is False
+
+
+def test_output_keeps_chinese_readable():
+    out = io.StringIO()
+    run_check(io.StringIO("你涉嫌洗钱，把钱转到安全账户\n"), out)
+    assert "安全账户" in out.getvalue()

@@ -1,0 +1,119 @@
+"""The durable queue: nothing accepted is lost, a crashed worker's job is reclaimed, poison dies."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from config import QueueConfig
+from store.streams import DurableQueue, PermanentJobError, consume, process
+
+
+def make_queue(redis, **overrides) -> DurableQueue:
+    cfg = QueueConfig(**({"reclaim_idle_s": 0, "max_deliveries": 3, "block_ms": 50} | overrides))
+    queue = DurableQueue(redis, "test", cfg)
+    queue.ensure_group()
+    return queue
+
+
+def test_enqueue_with_the_same_job_id_twice_queues_once(redis):
+    queue = make_queue(redis)
+    assert queue.enqueue("t", {"n": 1}, job_id="alert-1") is True
+    assert queue.enqueue("t", {"n": 1}, job_id="alert-1") is False
+    assert len(queue.read("c1")) == 1
+
+
+def test_a_job_read_by_a_crashed_worker_is_reclaimed_by_another(redis):
+    queue = make_queue(redis)
+    queue.enqueue("t", {"n": 1}, job_id="j1")
+    taken = queue.read("crashed-worker")
+    assert [j.job_id for j in taken] == ["j1"]
+    # The crashed worker never acks; a live one reclaims it with its delivery count.
+    reclaimed = queue.reclaim("live-worker")
+    assert [j.job_id for j in reclaimed] == ["j1"]
+    assert reclaimed[0].deliveries == 2
+    assert reclaimed[0].payload == {"n": 1}
+
+
+def test_acked_job_is_not_reclaimed(redis):
+    queue = make_queue(redis)
+    queue.enqueue("t", {}, job_id="j1")
+    (job,) = queue.read("w")
+    process(queue, job, lambda j: None)
+    assert queue.reclaim("other") == []
+    assert queue.depth() == 0
+
+
+def test_failing_job_stays_pending_then_goes_to_dead_letters(redis):
+    queue = make_queue(redis, max_deliveries=2)
+    queue.enqueue("t", {"x": 1}, job_id="poison")
+
+    def always_fails(job):
+        raise RuntimeError("boom")
+
+    (job,) = queue.read("w")
+    process(queue, job, always_fails)
+    (job,) = queue.reclaim("w")
+    process(queue, job, always_fails)
+    (job,) = queue.reclaim("w")
+    assert job.deliveries == 3
+    process(queue, job, always_fails)
+    dead = queue.dead_letters()
+    assert [d["job_id"] for d in dead] == ["poison"]
+    assert queue.reclaim("w") == []
+
+
+def test_permanent_failure_is_dead_lettered_at_once_and_can_be_retried(redis):
+    queue = make_queue(redis)
+    queue.enqueue("t", {"x": 1}, job_id="bad")
+
+    def permanent(job):
+        raise PermanentJobError("recipient unfollowed")
+
+    (job,) = queue.read("w")
+    process(queue, job, permanent)
+    (dead,) = queue.dead_letters()
+    assert dead["reason"] == "recipient unfollowed"
+    assert queue.retry_dead_letter(dead["entry_id"]) is True
+    assert queue.dead_letters() == []
+    (retried,) = queue.read("w")
+    assert retried.payload == {"x": 1}
+
+
+def test_consumer_loop_processes_jobs_until_stopped(redis):
+    queue = make_queue(redis)
+    for i in range(20):
+        queue.enqueue("t", {"i": i})
+    seen = []
+    stop = threading.Event()
+
+    def handle(job):
+        seen.append(job.payload["i"])
+        if len(seen) == 20:
+            stop.set()
+
+    thread = threading.Thread(target=consume, args=(queue, handle, stop))
+    thread.start()
+    thread.join(timeout=10)
+    assert sorted(seen) == list(range(20))
+    assert queue.depth() == 0
+
+
+def test_jobs_survive_a_redis_restart(tmp_path):
+    import redis as redis_lib
+
+    from tests import servers
+
+    proc, port = servers.start_redis(tmp_path / "r", appendonly=True)
+    client = redis_lib.Redis(port=port, decode_responses=True)
+    queue = make_queue(client)
+    queue.enqueue("t", {"keep": True}, job_id="durable")
+    client.shutdown(nosave=False)
+    proc.wait(timeout=10)
+    proc, _ = servers.start_redis(tmp_path / "r", port=port, appendonly=True)
+    try:
+        (job,) = make_queue(client).read("w")
+        assert job.payload == {"keep": True}
+    finally:
+        servers.stop([proc])

@@ -1,0 +1,83 @@
+"""Build real WeChat webhook requests (signed, optionally safe-mode encrypted) for tests."""
+
+from __future__ import annotations
+
+import random
+import string
+import time
+from typing import Any
+
+from wechatpy.crypto import WeChatCrypto
+
+from bot.inbound import signature_for
+from config import Config
+
+_counter = iter(range(10**9))
+
+
+def text_xml(openid: str, content: str, msg_id: int | None = None,
+             create_time: int | None = None) -> str:
+    msg_id = msg_id if msg_id is not None else 7_000_000_000 + next(_counter)
+    return (f"<xml><ToUserName><![CDATA[gh_demo]]></ToUserName>"
+            f"<FromUserName><![CDATA[{openid}]]></FromUserName>"
+            f"<CreateTime>{create_time or int(time.time())}</CreateTime>"
+            f"<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{content}]]></Content>"
+            f"<MsgId>{msg_id}</MsgId></xml>")
+
+
+def event_xml(openid: str, event: str, key: str | None = None,
+              create_time: int | None = None, **extra: str) -> str:
+    parts = [f"<ToUserName><![CDATA[gh_demo]]></ToUserName>",
+             f"<FromUserName><![CDATA[{openid}]]></FromUserName>",
+             f"<CreateTime>{create_time or int(time.time()) + next(_counter)}</CreateTime>",
+             "<MsgType><![CDATA[event]]></MsgType>", f"<Event><![CDATA[{event}]]></Event>"]
+    if key is not None:
+        parts.append(f"<EventKey><![CDATA[{key}]]></EventKey>")
+    parts += [f"<{k}><![CDATA[{v}]]></{k}>" for k, v in extra.items()]
+    return "<xml>" + "".join(parts) + "</xml>"
+
+
+def signed_query(config: Config, openid: str = "") -> dict[str, str]:
+    timestamp = str(int(time.time()))
+    nonce = "".join(random.choices(string.digits, k=10))
+    query = {"timestamp": timestamp, "nonce": nonce,
+             "signature": signature_for(config.wechat.token, timestamp, nonce)}
+    if openid:
+        query["openid"] = openid
+    return query
+
+
+def post(client: Any, config: Config, xml: str, *, encrypt: bool | None = None,
+         openid: str = "") -> Any:
+    """POST a message as WeChat would; safe-mode encrypted when the config says so."""
+    encrypt = config.wechat.encrypt_mode == "safe" if encrypt is None else encrypt
+    query = signed_query(config, openid)
+    body = xml
+    if encrypt:
+        crypto = WeChatCrypto(config.wechat.token, config.wechat.encoding_aes_key,
+                              config.wechat.app_id)
+        body = crypto.encrypt_message(xml, query["nonce"], query["timestamp"])
+        # encrypt_message returns the envelope WeChat sends, incl. MsgSignature.
+        import xmltodict
+
+        query["msg_signature"] = xmltodict.parse(body)["xml"]["MsgSignature"]
+        query["encrypt_type"] = "aes"
+    return client.post("/wechat", query_string=query, data=body.encode("utf-8"),
+                       content_type="text/xml")
+
+
+def reply_text(config: Config, response: Any) -> str | None:
+    """The text content of a passive reply (decrypted in safe mode), or None for 'success'."""
+    body = response.get_data(as_text=True)
+    if body in ("success", ""):
+        return None
+    import xmltodict
+
+    data = xmltodict.parse(body)["xml"]
+    if "Encrypt" in data:
+        crypto = WeChatCrypto(config.wechat.token, config.wechat.encoding_aes_key,
+                              config.wechat.app_id)
+        inner = crypto.decrypt_message(body, data["MsgSignature"], data["TimeStamp"],
+                                       data["Nonce"])
+        data = xmltodict.parse(inner)["xml"]
+    return str(data.get("Content"))
