@@ -9,6 +9,7 @@ import logging
 
 from flask import Flask, jsonify
 
+import api
 import handlers
 from bot.registry import registry
 from bot.webhook import make_blueprint
@@ -26,6 +27,7 @@ def create_app(config: Config | None = None, redis: RedisClient | None = None) -
     app.config["MAX_CONTENT_LENGTH"] = max(config.wechat.max_body_bytes, 4 * 1024 * 1024)
     handlers.load_all()
     app.register_blueprint(make_blueprint(registry))
+    api.register_all(app)
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]

@@ -4,8 +4,7 @@ An edit replaces one whole item (a fraud type, article, FAQ entry or reply) by i
 saved, the shipped documents plus every current override plus the new item are validated as a
 whole with ``build_library``; a bad edit raises ``ContentError`` and writes nothing.
 
-Keys come from a key module (``content.keys_content`` until the lead merges it into
-``store/keys.py``); see that module for the layout.
+Keys come from ``store/keys.py`` (the ``{content}`` hash tag: one cluster slot per save).
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from typing import Any
 
 import redis
 
-from content import keys_content
+from store import keys as keys_content
 from content.library import ContentError, Library, build_library, read_documents
 
 # kind → (document name, how items are addressed in it)

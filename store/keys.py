@@ -16,6 +16,15 @@ in one slot. ``tests/test_cluster.py`` runs each such operation on a real 3-mast
 | ``sched:{leader}`` | string: holder id | lease 15 s | the one active scheduler process |
 | ``sched:{jobs}:jobs`` / ``sched:{jobs}:run_times`` | hash / zset | none | APScheduler RedisJobStore (both in one pipeline) |
 | ``dlg:{<openid>}`` | hash: dialog state | dialog timeout | multi-step chat dialogs |
+| ``fw:{f:<b>}`` | hash: openid → "subscribed|since|officer|community|own phone key" | none | follower records, bucket b = crc32(openid) % FOLLOWER_BUCKETS |
+| ``fe:{f:<b>}`` | hash: openid → AES-GCM copy of own phone | none | masked display only |
+| ``fg:{f:<b>}`` | hash: openid → JSON {phone key: encrypted copy} | none | relatives' numbers the follower guards |
+| ``fa:{f:<b>}`` | hash: openid → unix s of last action | none | the 48 h customer-service window |
+| ``ph:{p:<b>}`` | hash: phone key → owner openid | none | warning routing, b = crc32(phone key) % PHONE_BUCKETS |
+| ``pg:{p:<b>}`` | hash: phone key → "openid,openid" | none | guardians of a number (Lua list edit) |
+| ``{content}:current`` | hash: ``<kind>:<id>`` → JSON of latest version | none | staff content edits (content.store) |
+| ``{content}:history:<kind>:<id>`` | list of JSON versions, oldest first | none | content edit history (same transaction) |
+| ``{content}:revision`` | string counter | none | bumped on every content save |
 | ``staff:{staff}:user:<username>`` | hash: password_hash (argon2), role, station, created_ms | none | console accounts |
 | ``staff:{staff}:users`` | set of usernames | none | console accounts (written with the user hash in one MULTI) |
 
@@ -25,6 +34,7 @@ Later features add their keys here, each documented in this table.
 from __future__ import annotations
 
 import hashlib
+import zlib
 
 DEDUP_SHARDS = 64
 
@@ -88,3 +98,56 @@ def staff_user(username: str) -> str:
 
 def staff_users() -> str:
     return "staff:{staff}:users"
+
+
+# -- followers (store.followers) ----------------------------------------------------------------
+# 8192 buckets keep ~120 followers per bucket at 1 M followers: well inside listpack limits.
+FOLLOWER_BUCKETS = 8192
+PHONE_BUCKETS = 8192
+
+
+def _bucket(text: str, buckets: int) -> int:
+    return zlib.crc32(text.encode("utf-8")) % buckets
+
+
+def follower_records_bucket(bucket: int) -> str:
+    return f"fw:{{f:{bucket}}}"
+
+
+def follower_records(openid: str) -> str:
+    return follower_records_bucket(_bucket(openid, FOLLOWER_BUCKETS))
+
+
+def follower_phone_copies(openid: str) -> str:
+    return f"fe:{{f:{_bucket(openid, FOLLOWER_BUCKETS)}}}"
+
+
+def follower_guarded(openid: str) -> str:
+    return f"fg:{{f:{_bucket(openid, FOLLOWER_BUCKETS)}}}"
+
+
+def follower_last_active(openid: str) -> str:
+    return f"fa:{{f:{_bucket(openid, FOLLOWER_BUCKETS)}}}"
+
+
+def phone_owner(lookup: str) -> str:
+    return f"ph:{{p:{_bucket(lookup, PHONE_BUCKETS)}}}"
+
+
+def phone_guardians(lookup: str) -> str:
+    return f"pg:{{p:{_bucket(lookup, PHONE_BUCKETS)}}}"
+
+
+# -- content edits (content.store): one hash tag, the save is one WATCH/MULTI transaction ----
+
+
+def content_current() -> str:
+    return "{content}:current"
+
+
+def content_history(kind: str, item_id: str) -> str:
+    return f"{{content}}:history:{kind}:{item_id}"
+
+
+def content_revision() -> str:
+    return "{content}:revision"

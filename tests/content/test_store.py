@@ -1,6 +1,6 @@
 import pytest
 
-from content import keys_content
+from store import keys as keys_content
 from content.library import ContentError, load_library
 from content.store import effective_library, get_item, history, save_item
 

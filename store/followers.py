@@ -1,0 +1,231 @@
+"""The follower directory: who follows, who brought them, and which phone numbers they guard.
+
+Memory matters at a million followers (target ≤ 300 bytes each with one bound number), so
+records are not one key per follower (~60 bytes of key overhead alone) but fields in bucketed
+hashes small enough to stay listpack-encoded (platform-facts: "Redis memory: small hashes").
+Buckets carry their own hash tag, so every bucket is one slot on Redis Cluster.
+
+A follower's record and the phone index live in different buckets (and slots), so they cannot
+change in one transaction. Writes go index first, record second, and every read of the index is
+checked against the record, so a crash between the two leaves a harmless stale index entry, never
+a warning to someone who no longer guards the number.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Iterator
+
+from store import keys
+from store.phones import PhoneVault
+from store.redis import RedisClient
+
+MAX_GUARDED = 5
+OWNER = "owner"
+GUARDIAN = "guardian"
+
+
+@dataclass(frozen=True)
+class Follower:
+    openid: str
+    subscribed: bool
+    subscribed_at: int
+    officer: str
+    community: str
+    own_phone: str  # lookup key of the follower's own number, '' if none
+
+    def pack(self) -> str:
+        # Kept short: the value must stay under hash-max-listpack-value (64 bytes).
+        return "|".join([("1" if self.subscribed else "0"), str(self.subscribed_at),
+                         self.officer, self.community, self.own_phone])
+
+    @classmethod
+    def unpack(cls, openid: str, packed: str) -> "Follower":
+        subscribed, since, officer, community, own = (packed.split("|") + [""] * 5)[:5]
+        return cls(openid, subscribed == "1", int(since or 0), officer, community, own)
+
+
+@dataclass(frozen=True)
+class Binding:
+    role: str        # "owner" or "guardian"
+    lookup_key: str
+    masked: str      # 138****5678
+
+
+@dataclass
+class FollowerDirectory:
+    redis: RedisClient
+    vault: PhoneVault
+
+    # -- follow lifecycle ----------------------------------------------------------------------
+
+    def get(self, openid: str) -> Follower | None:
+        packed = self.redis.hget(keys.follower_records(openid), openid)
+        return Follower.unpack(openid, packed) if packed else None
+
+    def save(self, follower: Follower) -> None:
+        self.redis.hset(keys.follower_records(follower.openid), follower.openid, follower.pack())
+
+    def touch(self, openid: str, now: float) -> None:
+        """Record the follower's last action: it opens WeChat's 48 h customer-service window."""
+        self.redis.hset(keys.follower_last_active(openid), openid, int(now))
+
+    def last_active(self, openid: str) -> int:
+        return int(self.redis.hget(keys.follower_last_active(openid), openid) or 0)
+
+    def erase(self, openid: str) -> None:
+        """注销: remove every trace of the follower, including their phone-index entries."""
+        for binding in self.bindings(openid):
+            self._unindex(binding.lookup_key, openid, binding.role)
+        pipe = self.redis.pipeline(transaction=True)
+        for key in (keys.follower_records(openid), keys.follower_phone_copies(openid),
+                    keys.follower_guarded(openid), keys.follower_last_active(openid)):
+            pipe.hdel(key, openid)
+        pipe.execute()
+
+    # -- phone bindings ------------------------------------------------------------------------
+
+    def bind_own_phone(self, openid: str, phone: str) -> str:
+        """Make ``phone`` (already verified by OTP) this follower's own number."""
+        follower = self.get(openid)
+        if follower is None:
+            raise KeyError("not a follower")
+        lookup = self.vault.lookup_key(phone)
+        previous_owner = self.redis.hget(keys.phone_owner(lookup), lookup)
+        self.redis.hset(keys.phone_owner(lookup), lookup, openid)
+        if follower.own_phone and follower.own_phone != lookup:
+            self._unindex(follower.own_phone, openid, OWNER)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(keys.follower_records(openid), openid,
+                  Follower(**{**follower.__dict__, "own_phone": lookup}).pack())
+        pipe.hset(keys.follower_phone_copies(openid), openid, self.vault.encrypt(phone))
+        pipe.execute()
+        if previous_owner and previous_owner != openid:
+            # Whoever proves possession of the number owns it; the old owner's link goes.
+            old = self.get(previous_owner)
+            if old and old.own_phone == lookup:
+                self.save(Follower(**{**old.__dict__, "own_phone": ""}))
+                self.redis.hdel(keys.follower_phone_copies(previous_owner), previous_owner)
+        return lookup
+
+    def guard_phone(self, openid: str, phone: str) -> str:
+        """Add a relative's number (consent verified by OTP to that number)."""
+        lookup = self.vault.lookup_key(phone)
+        guarded = self._guarded(openid)
+        if lookup in guarded:
+            return lookup
+        if len(guarded) >= MAX_GUARDED:
+            raise ValueError("guard limit reached")
+        guarded[lookup] = self.vault.encrypt(phone)
+        self._add_guardian_index(lookup, openid)
+        self.redis.hset(keys.follower_guarded(openid), openid, json.dumps(guarded))
+        return lookup
+
+    def unbind(self, openid: str, lookup: str) -> bool:
+        """Remove one of the follower's numbers (own or guarded); False if not theirs."""
+        follower = self.get(openid)
+        if follower and follower.own_phone == lookup:
+            self._unindex(lookup, openid, OWNER)
+            self.save(Follower(**{**follower.__dict__, "own_phone": ""}))
+            self.redis.hdel(keys.follower_phone_copies(openid), openid)
+            return True
+        guarded = self._guarded(openid)
+        if lookup not in guarded:
+            return False
+        del guarded[lookup]
+        self._unindex(lookup, openid, GUARDIAN)
+        if guarded:
+            self.redis.hset(keys.follower_guarded(openid), openid, json.dumps(guarded))
+        else:
+            self.redis.hdel(keys.follower_guarded(openid), openid)
+        return True
+
+    def bindings(self, openid: str) -> list[Binding]:
+        result = []
+        follower = self.get(openid)
+        if follower and follower.own_phone:
+            copy = self.redis.hget(keys.follower_phone_copies(openid), openid)
+            masked = self.vault.masked(copy) if copy else "***"
+            result.append(Binding(OWNER, follower.own_phone, masked))
+        for lookup, copy in self._guarded(openid).items():
+            result.append(Binding(GUARDIAN, lookup, self.vault.masked(copy)))
+        return result
+
+    def recipients_for_phone(self, lookup: str) -> list[tuple[str, str]]:
+        """(openid, role) of every subscribed follower who guards this number, owner first."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hget(keys.phone_owner(lookup), lookup)
+        pipe.hget(keys.phone_guardians(lookup), lookup)
+        owner, guardians = pipe.execute()
+        recipients: list[tuple[str, str]] = []
+        if owner:
+            follower = self.get(owner)
+            if follower and follower.subscribed and follower.own_phone == lookup:
+                recipients.append((owner, OWNER))
+        for openid in (guardians or "").split(","):
+            if not openid or any(openid == r[0] for r in recipients):
+                continue
+            follower = self.get(openid)
+            if follower and follower.subscribed and lookup in self._guarded(openid):
+                recipients.append((openid, GUARDIAN))
+        return recipients
+
+    def is_registered_phone(self, lookup: str) -> bool:
+        return bool(self.recipients_for_phone(lookup))
+
+    # -- scanning ------------------------------------------------------------------------------
+
+    def iter_followers(self, subscribed_only: bool = True, page: int = 1000) -> Iterator[Follower]:
+        """Every follower, streamed bucket by bucket (never all in memory)."""
+        for bucket in range(keys.FOLLOWER_BUCKETS):
+            key = keys.follower_records_bucket(bucket)
+            cursor = 0
+            while True:
+                cursor, fields = self.redis.hscan(key, cursor, count=page)
+                for openid, packed in fields.items():
+                    follower = Follower.unpack(openid, packed)
+                    if follower.subscribed or not subscribed_only:
+                        yield follower
+                if cursor == 0:
+                    break
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _guarded(self, openid: str) -> dict[str, str]:
+        raw = self.redis.hget(keys.follower_guarded(openid), openid)
+        return dict(json.loads(raw)) if raw else {}
+
+    def _add_guardian_index(self, lookup: str, openid: str) -> None:
+        self.redis.eval(_LIST_ADD, 1, keys.phone_guardians(lookup), lookup, openid)
+
+    def _unindex(self, lookup: str, openid: str, role: str) -> None:
+        if role == OWNER:
+            if self.redis.hget(keys.phone_owner(lookup), lookup) == openid:
+                self.redis.hdel(keys.phone_owner(lookup), lookup)
+            return
+        self.redis.eval(_LIST_REMOVE, 1, keys.phone_guardians(lookup), lookup, openid)
+
+
+# Comma-separated openid lists in a hash field, changed atomically (two followers may start
+# guarding the same parent's number at the same moment).
+_LIST_ADD = """
+local current = redis.call('HGET', KEYS[1], ARGV[1]) or ''
+for item in string.gmatch(current, '[^,]+') do
+  if item == ARGV[2] then return 0 end
+end
+if current == '' then current = ARGV[2] else current = current .. ',' .. ARGV[2] end
+redis.call('HSET', KEYS[1], ARGV[1], current)
+return 1
+"""
+
+_LIST_REMOVE = """
+local current = redis.call('HGET', KEYS[1], ARGV[1]) or ''
+local kept = {}
+for item in string.gmatch(current, '[^,]+') do
+  if item ~= ARGV[2] then table.insert(kept, item) end
+end
+if #kept == 0 then redis.call('HDEL', KEYS[1], ARGV[1])
+else redis.call('HSET', KEYS[1], ARGV[1], table.concat(kept, ',')) end
+return 1
+"""
