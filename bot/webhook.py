@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 
 PENDING = "\x00pending"
 
+# Platform notifications and unfollows are not the follower acting, so they open no window.
+NOT_USER_ACTIONS = frozenset({"templatesendjobfinish", "masssendjobfinish", "unsubscribe",
+                              "view", "location"})
+
 
 def short_id(openid: str) -> str:
     """Openids are pseudonymous but still personal: logs get a prefix only."""
@@ -88,6 +92,9 @@ def make_blueprint(registry: Registry) -> Blueprint:
             return _success()
 
         ctx = HandlerContext(config=config, redis=redis)
+        if message.type != "event" or message.event not in NOT_USER_ACTIONS:
+            # Any user action opens WeChat's 48 h customer-service window for this follower.
+            redis.hset(keys.follower_last_active(message.source), message.source, int(ctx.now()))
         handler = registry.route(message, _open_dialog(ctx, message.source))
         if handler is None:
             log.info("webhook: no handler for %s/%s from %s", message.type,

@@ -26,6 +26,7 @@ in one slot. ``tests/test_cluster.py`` runs each such operation on a real 3-mast
 | ``{content}:history:<kind>:<id>`` | list of JSON versions, oldest first | none | content edit history (same transaction) |
 | ``{content}:revision`` | string counter | none | bumped on every content save |
 | ``metrics:{m}`` | hash: metric field → number | none | store.metrics counters and histograms |
+| ``audit:{a}`` | stream: actor, action, target, detail | none (MAXLEN ~1 M) | console.audit: every staff action |
 | ``staff:{staff}:user:<username>`` | hash: password_hash (argon2), role, station, created_ms | none | console accounts |
 | ``staff:{staff}:users`` | set of usernames | none | console accounts (written with the user hash in one MULTI) |
 
@@ -103,6 +104,10 @@ def staff_users() -> str:
 
 def metrics() -> str:
     return "metrics:{m}"
+
+
+def audit_log() -> str:
+    return "audit:{a}"
 
 
 # -- followers (store.followers) ----------------------------------------------------------------
