@@ -41,6 +41,10 @@ def cmd_web(args: argparse.Namespace) -> int:
             self.cfg.set("timeout", 30)
             self.cfg.set("accesslog", None)
             self.cfg.set("loglevel", config.service.log_level.lower())
+            if "control_socket_disable" in self.cfg.settings:
+                # gunicorn >= 25 opens a control socket at a fixed per-user path by default;
+                # two servers on one machine (web + sandbox) would fight over it.
+                self.cfg.set("control_socket_disable", True)
 
         def load(self) -> Any:
             from app import configure_logging, create_app
@@ -129,6 +133,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         children.append(subprocess.Popen([*exe, role], env=env, cwd=os.path.dirname(__file__)))
     stop = _stop_event()
     try:
+        if not _wait_healthy(config, stop, children):
+            return 1
         password = seed_demo(config, connect(config))
         _print_demo_banner(config, password)
         while not stop.is_set():
@@ -137,16 +143,46 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 break
             stop.wait(0.5)
     finally:
-        for child in reversed(children):
-            if child.poll() is None:
-                child.terminate()
-        deadline = time.monotonic() + 10
-        for child in children:
-            try:
-                child.wait(timeout=max(deadline - time.monotonic(), 0.1))
-            except subprocess.TimeoutExpired:
-                child.kill()
+        # Services first, Redis last, so nothing loses its store while shutting down.
+        _stop_processes(children[1:] if not config.redis.url else children)
+        if not config.redis.url:
+            _stop_processes(children[:1])
     return 0
+
+
+def _stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
+    for child in processes:
+        if child.poll() is None:
+            child.terminate()
+    deadline = time.monotonic() + 10
+    for child in processes:
+        try:
+            child.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+def _wait_healthy(config: Config, stop: threading.Event,
+                  children: list[subprocess.Popen[bytes]], timeout_s: float = 60.0) -> bool:
+    """Block until /healthz says web, worker, scheduler and Redis are all up."""
+    import urllib.error
+    import urllib.request
+
+    url = f"http://{config.service.host}:{config.service.port}/healthz"
+    deadline = time.monotonic() + timeout_s
+    while not stop.is_set() and time.monotonic() < deadline:
+        if any(child.poll() is not None for child in children):
+            print("endfraud demo: a process failed to start; see the log above", file=sys.stderr)
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        stop.wait(0.3)
+    print("endfraud demo: services did not become healthy; see the log above", file=sys.stderr)
+    return False
 
 
 def _print_demo_banner(config: Config, password: str) -> None:

@@ -65,6 +65,9 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
     def load_config(self) -> None:
         for key, value in self._options.items():
             self.cfg.set(key, value)
+        if "control_socket_disable" in self.cfg.settings:
+            # The web server runs beside us; don't fight over gunicorn's per-user control socket.
+            self.cfg.set("control_socket_disable", True)
 
     def load(self) -> Flask:
         # Built in the worker (no preload) so the callback threads start after the fork.

@@ -24,6 +24,8 @@ fi
 
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-"$VENV/bin/python" -m pip install -q -e ".[test]"
+# compat mode: a .pth puts the project root on sys.path, so every top-level package
+# (bot/, handlers/, ...) imports from the working tree, including ones added later.
+"$VENV/bin/python" -m pip install -q -e ".[test]" --config-settings editable_mode=compat
 touch "$VENV/.bootstrapped"
 echo "bootstrap: .venv ready"

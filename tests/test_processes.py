@@ -1,0 +1,159 @@
+"""The processes as a user runs them: embedded Redis, gunicorn web, scheduler lease, demo."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import redis as redis_lib
+import requests
+
+from scheduler.process import Lease, run_scheduler
+from store import keys
+from store.redis import connect, ensure_embedded, stop_embedded
+from tests.conftest import make_config
+from tests.servers import free_port
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def test_embedded_redis_keeps_data_across_restart(tmp_path):
+    config = make_config("", service={"data_dir": str(tmp_path)},
+                         redis={"embedded_port": free_port()})
+    client = connect(config)
+    client.set("survivor", "yes")
+    stop_embedded(config)
+    with pytest.raises(redis_lib.ConnectionError):
+        client.ping()
+    ensure_embedded(config)
+    try:
+        assert connect(config).get("survivor") == "yes"
+        assert (tmp_path / "redis" / "appendonly.aof").exists() or \
+            (tmp_path / "redis" / "appendonlydir").exists()
+    finally:
+        stop_embedded(config)
+
+
+def test_only_one_scheduler_holds_the_lease(redis):
+    first, second = Lease(redis, keys.scheduler_leader()), Lease(redis, keys.scheduler_leader())
+    assert first.acquire()
+    assert not second.acquire()
+    assert first.renew()
+    assert not second.renew()
+    first.release()
+    assert second.acquire()
+
+
+def test_standby_scheduler_takes_over_when_the_leader_stops(redis, config):
+    stop_a, stop_b = threading.Event(), threading.Event()
+    a = threading.Thread(target=run_scheduler, args=(config, redis, stop_a))
+    a.start()
+    deadline = time.monotonic() + 5
+    while redis.get(keys.scheduler_leader()) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    leader = redis.get(keys.scheduler_leader())
+    b = threading.Thread(target=run_scheduler, args=(config, redis, stop_b))
+    b.start()
+    time.sleep(0.5)
+    assert redis.get(keys.scheduler_leader()) == leader
+    stop_a.set()
+    a.join(timeout=10)
+    deadline = time.monotonic() + 10
+    while redis.get(keys.scheduler_leader()) in (None, leader) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    try:
+        assert redis.get(keys.scheduler_leader()) not in (None, leader)
+    finally:
+        stop_b.set()
+        b.join(timeout=10)
+
+
+def _wait_http(url: str, timeout_s: float = 30.0) -> requests.Response:
+    deadline = time.monotonic() + timeout_s
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            return requests.get(url, timeout=1)
+        except requests.RequestException as exc:
+            last = exc
+            time.sleep(0.2)
+    raise AssertionError(f"{url} never answered: {last}")
+
+
+@pytest.fixture
+def demo(tmp_path):
+    """`endfraud demo` on free ports with its own data dir, as a user would start it."""
+    ports = {"web": free_port(), "sandbox": free_port(), "redis": free_port()}
+    env = {**os.environ,
+           "ENDFRAUD_SERVICE__PORT": str(ports["web"]),
+           "ENDFRAUD_SERVICE__PUBLIC_URL": f"http://127.0.0.1:{ports['web']}",
+           "ENDFRAUD_SERVICE__DATA_DIR": str(tmp_path / "data"),
+           "ENDFRAUD_SANDBOX__PORT": str(ports["sandbox"]),
+           "ENDFRAUD_REDIS__EMBEDDED_PORT": str(ports["redis"])}
+    env.pop("ENDFRAUD_CONFIG", None)
+
+    def start() -> subprocess.Popen[str]:
+        return subprocess.Popen([str(PROJECT / ".venv/bin/endfraud"), "demo"], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                cwd=PROJECT)
+    yield ports, start
+
+
+def _read_banner(proc: subprocess.Popen[str], timeout_s: float = 60) -> str:
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout_s
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "password:" in line:
+            return "".join(lines)
+    raise AssertionError("demo banner not printed:\n" + "".join(lines[-40:]))
+
+
+def _stop(proc: subprocess.Popen[str]) -> int:
+    proc.send_signal(signal.SIGINT)
+    try:
+        return proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+@pytest.mark.timeout(180)
+def test_demo_runs_everything_and_restart_keeps_data(demo):
+    from sandbox.client import SandboxClient
+
+    ports, start = demo
+    proc = start()
+    try:
+        banner = _read_banner(proc)
+        assert f"http://127.0.0.1:{ports['web']}/wechat" in banner
+        assert "/sandbox/phone" in banner and "/console/" in banner
+        health = _wait_http(f"http://127.0.0.1:{ports['web']}/healthz")
+        assert health.status_code == 200
+        assert health.json() == {"redis": True, "web": True, "worker": True, "scheduler": True}
+        phone = SandboxClient(f"http://127.0.0.1:{ports['sandbox']}")
+        openid = phone.new_citizen()
+        phone.follow(openid)  # strict client: raises unless the webhook accepted it
+    finally:
+        assert _stop(proc) == 0
+    store = redis_lib.Redis(port=ports["redis"])
+    with pytest.raises(redis_lib.ConnectionError):
+        store.ping()
+
+    proc = start()
+    try:
+        _read_banner(proc)
+        store = redis_lib.Redis(port=ports["redis"], decode_responses=True)
+        assert store.hget(keys.follower_last_active(openid), openid) is not None
+    finally:
+        _stop(proc)
