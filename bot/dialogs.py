@@ -11,10 +11,11 @@ from typing import Any
 from store import keys
 
 DEFAULT_TIMEOUT_S = 600
+DIALOG_NAME = "name"  # the hash field naming the open dialog
 
 
 def current_dialog(ctx: Any, openid: str) -> str | None:
-    name = ctx.redis.hget(keys.dialog(openid), "name")
+    name = ctx.redis.hget(keys.dialog(openid), DIALOG_NAME)
     return str(name) if name else None
 
 
@@ -23,7 +24,7 @@ def start_dialog(ctx: Any, openid: str, name: str, timeout_s: int = DEFAULT_TIME
     key = keys.dialog(openid)
     pipe = ctx.redis.pipeline(transaction=True)
     pipe.delete(key)
-    pipe.hset(key, mapping={"name": name, **{k: str(v) for k, v in state.items()}})
+    pipe.hset(key, mapping={DIALOG_NAME: name, **{k: str(v) for k, v in state.items()}})
     pipe.expire(key, timeout_s)
     pipe.execute()
 

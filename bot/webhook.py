@@ -19,6 +19,7 @@ from wechatpy.replies import BaseReply, TextReply
 
 from bot import inbound
 from bot.context import HandlerContext
+from bot.dialogs import DIALOG_NAME
 from bot.registry import Registry
 from store import keys
 
@@ -83,19 +84,24 @@ def make_blueprint(registry: Registry) -> Blueprint:
             box = None
 
         redis = current_app.config["REDIS"]
+        ctx = HandlerContext(config=config, redis=redis)
         dedup = keys.webhook_dedup(inbound.dedup_key(message))
-        if not redis.set(dedup, PENDING, nx=True, ex=config.wechat.dedup_ttl_s):
+        # One round trip: claim the message, note the follower's action, read any open dialog.
+        pipe = redis.pipeline(transaction=False)
+        pipe.set(dedup, PENDING, nx=True, ex=config.wechat.dedup_ttl_s)
+        if message.type != "event" or message.event not in NOT_USER_ACTIONS:
+            # Any user action opens WeChat's 48 h customer-service window for this follower.
+            pipe.hset(keys.follower_last_active(message.source), message.source, int(ctx.now()))
+        pipe.hget(keys.dialog(message.source), DIALOG_NAME)
+        claimed, *_, dialog_name = pipe.execute()
+        if not claimed:
             cached = redis.get(dedup)
             log.info("webhook: duplicate delivery from %s", short_id(message.source))
             if cached and cached != PENDING:
                 return _xml_response(cached)
             return _success()
 
-        ctx = HandlerContext(config=config, redis=redis)
-        if message.type != "event" or message.event not in NOT_USER_ACTIONS:
-            # Any user action opens WeChat's 48 h customer-service window for this follower.
-            redis.hset(keys.follower_last_active(message.source), message.source, int(ctx.now()))
-        handler = registry.route(message, _open_dialog(ctx, message.source))
+        handler = registry.route(message, dialog_name)
         if handler is None:
             log.info("webhook: no handler for %s/%s from %s", message.type,
                      getattr(message, "event", "-"), short_id(message.source))
@@ -115,12 +121,6 @@ def make_blueprint(registry: Registry) -> Blueprint:
         return _xml_response(xml)
 
     return bp
-
-
-def _open_dialog(ctx: HandlerContext, openid: str) -> str | None:
-    from bot.dialogs import current_dialog
-
-    return current_dialog(ctx, openid)
 
 
 def _render(result: Any, message: Any, box: WeChatCrypto | None) -> str | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import time
+import weakref
 from types import ModuleType
 from typing import Any
 
@@ -69,9 +70,29 @@ def _effective_docs(r: redis.Redis, keys: ModuleType) -> dict[str, Any]:
     return docs
 
 
+def effective_documents(r: redis.Redis, keys: ModuleType = keys_content) -> dict[str, Any]:
+    """The raw documents (shipped + every staff edit), e.g. for listing items in the staff API."""
+    return _effective_docs(r, keys)
+
+
 def effective_library(r: redis.Redis, keys: ModuleType = keys_content) -> Library:
-    """The shipped library with every saved staff edit applied."""
-    return build_library(_effective_docs(r, keys))
+    """The shipped library with every saved staff edit applied.
+
+    Building it costs milliseconds (copy + validate every document), far too much for each
+    webhook message, so the built library is cached per process and per store and rebuilt only
+    when the content revision counter moves (one GET per call).
+    """
+    revision = r.get(keys.content_revision())
+    cached = _LIBRARY_CACHE.get(r)
+    if cached is not None and cached[0] == revision:
+        return cached[1]
+    library = build_library(_effective_docs(r, keys))
+    _LIBRARY_CACHE[r] = (revision, library)
+    return library
+
+
+# redis client → (content revision when built, library); weak, so a closed client's entry goes.
+_LIBRARY_CACHE: "weakref.WeakKeyDictionary[Any, tuple[Any, Library]]" = weakref.WeakKeyDictionary()
 
 
 def save_item(
