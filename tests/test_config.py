@@ -59,12 +59,14 @@ def test_missing_secret_fails_in_production_naming_the_key(tmp_path):
 
 def test_production_config_with_real_secrets_loads(tmp_path):
     path = tmp_path / "prod.toml"
-    secrets = {key: f"real-{key}-value" for key in secret_keys()}
-    secrets["wechat.encoding_aes_key"] = "Z" * 43
+    secrets = {key: f'"real-{key}-value"' for key in secret_keys()}
+    secrets["wechat.encoding_aes_key"] = '"' + "Z" * 43 + '"'
+    if "alerts.source_keys" in secrets:
+        secrets["alerts.source_keys"] = '["platform:' + "k" * 32 + '"]'
     sections: dict[str, list[str]] = {}
     for dotted, value in secrets.items():
         section, key = dotted.split(".")
-        sections.setdefault(section, []).append(f'{key} = "{value}"')
+        sections.setdefault(section, []).append(f"{key} = {value}")
     sections.setdefault("wechat", []).append('app_id = "wx1"')
     path.write_text("\n".join(f"[{s}]\n" + "\n".join(lines) for s, lines in sections.items()))
     config = load_config(path, environ={})
