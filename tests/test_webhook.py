@@ -104,6 +104,10 @@ HOSTILE_BODIES = {
     "wrong-root": "<html><FromUserName>o_x</FromUserName><MsgType>text</MsgType></html>",
     "no-msgtype": "<xml><FromUserName>o_x</FromUserName><CreateTime>1</CreateTime></xml>",
     "no-sender": "<xml><MsgType>text</MsgType><Content>hi</Content><MsgId>3</MsgId></xml>",
+    "xxe-parameter-entity": ('<!DOCTYPE xml [<!ENTITY % p SYSTEM "http://127.0.0.1:1/x.dtd"> %p;]>'
+                             "<xml><FromUserName>o_x</FromUserName><MsgType>text</MsgType></xml>"),
+    "latin1-declared": ('<?xml version="1.0" encoding="ISO-8859-1"?><xml><FromUserName>o_x'
+                        "</FromUserName><MsgType>text</MsgType><MsgId>5</MsgId></xml>"),
     "nested": ("<xml><FromUserName>o_x</FromUserName><MsgType><a>text</a></MsgType>"
                "<MsgId>4</MsgId></xml>"),
 }
@@ -113,6 +117,17 @@ HOSTILE_BODIES = {
 @pytest.mark.parametrize("encrypt", [False, True], ids=["plaintext", "safe-mode"])
 def test_hostile_xml_is_refused_and_stores_nothing(client, config, redis, name, encrypt):
     response = wx.post(client, config, HOSTILE_BODIES[name], encrypt=encrypt)
+    assert response.status_code == 400
+    assert redis.dbsize() == 0
+
+
+def test_utf16_body_hiding_a_doctype_is_refused(client, config, redis):
+    xml = ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE xml [<!ENTITY a "aaaa">]>'
+           "<xml><FromUserName>o_x</FromUserName><MsgType>text</MsgType><Content>&a;</Content>"
+           "<MsgId>6</MsgId></xml>")
+    query = wx.signed_query(config)
+    response = client.post("/wechat", query_string=query, data=xml.encode("utf-16"),
+                           content_type="text/xml")
     assert response.status_code == 400
     assert redis.dbsize() == 0
 
