@@ -15,6 +15,7 @@ Three things wechatpy does not do by itself, and why we add them:
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from typing import Any
@@ -52,6 +53,7 @@ class EndFraudWeChatClient(WeChatClient):
         self.API_BASE_URL = config.wechat.api_base_url + "cgi-bin/"
         self._config = config
         self._redis = redis
+        self._calls = threading.local()
         super().__init__(config.wechat.app_id, config.wechat.app_secret,
                          session=RedisTokenStorage(redis), timeout=config.wechat.timeout_s)
 
@@ -65,9 +67,18 @@ class EndFraudWeChatClient(WeChatClient):
 
         return f"{self._config.wechat.mp_base_url}cgi-bin/showqrcode?ticket={quote(ticket)}"
 
+    def _handle_result(self, res: Any, method: Any = None, url: Any = None,
+                       result_processor: Any = None, **kwargs: Any) -> Any:
+        # Remember which token this call used: if WeChat rejects it, only that token is stale,
+        # and a newer one another thread or process fetched meanwhile must be adopted, not
+        # replaced (a replacement would invalidate it under everyone else's feet).
+        self._calls.token_used = (kwargs.get("params") or {}).get("access_token")
+        return super()._handle_result(res, method, url, result_processor, **kwargs)
+
     def fetch_access_token(self) -> dict[str, Any]:
         """Refresh under a Redis lock; a process that loses the race adopts the winner's token."""
-        stale = self.session.get(self.access_token_key)
+        stale = getattr(self._calls, "token_used", None) or self.session.get(self.access_token_key)
+        self._calls.token_used = None
         lock_key = keys.access_token_lock(self.appid)
         holder = uuid.uuid4().hex
         deadline = time.monotonic() + TOKEN_WAIT_S

@@ -1,0 +1,94 @@
+"""bot.wechat: an unmodified wechatpy client on config's base URL, its token shared and
+refreshed by one process at a time (tested against the simulator over real HTTP)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from bot.wechat import make_client
+from sandbox.client import SandboxClient
+from sandbox.server import create_app as create_sandbox
+from store import keys
+from tests.conftest import make_config
+
+
+@pytest.fixture
+def sandbox(redis_url):
+    probe = make_config(redis_url)
+    app = create_sandbox(probe, webhook_url="http://127.0.0.1:9/wechat")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+                     daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}/"
+    config = make_config(redis_url, wechat={"api_base_url": base, "mp_base_url": base})
+    yield config, SandboxClient(base, strict=False)  # no webhook behind this simulator
+    app.extensions["sandbox"].webhook.close()
+    server.shutdown()
+
+
+def tokens_issued(phone: SandboxClient) -> int:
+    return int(phone.stats()["tokens_issued"])
+
+
+def test_client_fetches_one_token_and_keeps_it_in_redis(sandbox, redis):
+    config, phone = sandbox
+    openid = phone.new_citizen()
+    phone.follow(openid)
+    client = make_client(config, redis)
+    client.message.send_text(openid, "测试")
+    client.message.send_text(openid, "测试二")
+    assert tokens_issued(phone) == 1
+    assert redis.get(keys.access_token(config.wechat.app_id))
+    assert [m["kind"] for m in phone.messages(openid=openid)].count("custom") == 2
+
+
+def test_a_second_process_reuses_the_shared_token(sandbox, redis):
+    config, phone = sandbox
+    make_client(config, redis).user.get_followers()
+    make_client(config, redis).user.get_followers()
+    assert tokens_issued(phone) == 1
+
+
+@pytest.mark.parametrize("mode", ["expire", "invalidate"])
+def test_expired_or_invalidated_token_is_refreshed_once_and_the_call_succeeds(sandbox, redis,
+                                                                             mode):
+    config, phone = sandbox
+    openid = phone.new_citizen()
+    phone.follow(openid)
+    client = make_client(config, redis)
+    client.message.send_text(openid, "一")
+    phone.expire_token(mode)
+    client.message.send_text(openid, "二")
+    assert tokens_issued(phone) == 2
+    assert [m["kind"] for m in phone.messages(openid=openid)].count("custom") == 2
+
+
+def test_concurrent_refreshes_fetch_one_token(sandbox, redis):
+    config, phone = sandbox
+    make_client(config, redis).user.get_followers()
+    phone.expire_token("invalidate")
+    errors: list[Exception] = []
+
+    def call() -> None:
+        try:
+            make_client(config, redis).user.get_followers()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=call) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert tokens_issued(phone) == 2
+
+
+def test_qr_image_url_follows_config(sandbox, redis):
+    config, _ = sandbox
+    url = make_client(config, redis).qrcode_image_url("gQH47joAAAAAAAAAASxodHRw+/")
+    assert url.startswith(config.wechat.mp_base_url + "cgi-bin/showqrcode?ticket=")
+    assert "+" not in url.split("ticket=")[1]
