@@ -30,6 +30,6 @@ class HandlerContext:
     def queue(self, name: str) -> DurableQueue:
         return DurableQueue(self.redis, name, self.config.queue)
 
-    def reply(self, name: str, **fields: Any) -> str:
+    def reply(self, name: str, /, **fields: Any) -> str:
         """A citizen-facing text from the content library (wording lives in content/)."""
         return str(self.library.reply(name, **fields))

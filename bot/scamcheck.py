@@ -127,10 +127,12 @@ def _risk_findings(text: str, risk_lookup: RiskLookup | None) -> list[Mapping[st
     if risk_lookup is None:
         return []
     hits = []
-    for value in extract_numbers(text) + [_domain(link) for link in extract_links(text)]:
+    # Whole links: the risk list keys shortener links (t.cn/<path>) by path, others by domain.
+    for value in extract_numbers(text) + extract_links(text):
         hit = risk_lookup(value)
         if hit:
-            hits.append({"value": value, **hit})
+            # Quote the list's display form when it has one (numbers masked: replies are cached).
+            hits.append({**hit, "value": hit.get("display") or value})
     return hits
 
 
@@ -150,7 +152,8 @@ def check_text(
     benign: list[_Finding] = [
         _Finding(label, weight) for regex, weight, label in tables["benign"] if regex.search(plain)
     ]
-    risk_hits = _risk_findings(plain, risk_lookup)
+    # Not lower-cased: shortener paths are case-sensitive.
+    risk_hits = _risk_findings(unicodedata.normalize("NFKC", text), risk_lookup)
 
     best_id, (best_score, best_found) = max(
         scores.items(), key=lambda kv: kv[1][0], default=("other", (0.0, []))

@@ -29,6 +29,45 @@ in one slot. ``tests/test_cluster.py`` runs each such operation on a real 3-mast
 | ``audit:{a}`` | stream: actor, action, target, detail | none (MAXLEN ~1 M) | console.audit: every staff action |
 | ``staff:{staff}:user:<username>`` | hash: password_hash (argon2), role, station, created_ms | none | console accounts |
 | ``staff:{staff}:users`` | set of usernames | none | console accounts (written with the user hash in one MULTI) |
+| ``risk:<digest>`` | hash: kind, display (masked), count, first_seen, last_seen, ``type:<id>`` and ``src:<source>`` counts, confirmed_by/at | none | bot.risklist: alerts and promoted clues (one Lua script, single key) |
+| ``clue:{clues}:<id>`` | hash: clue record (content AES-GCM encrypted), status, review | none | bot.reports: a follower's report (MULTI with the two indexes) |
+| ``clue:{clues}:seq`` | string counter | none | bot.reports: clue ids |
+| ``clue:{clues}:pending`` / ``clue:{clues}:all`` | zset: clue id → created ms | none | bot.reports: review queue / every clue (same MULTI as the record) |
+| ``clue_rate:{<openid>}:<yyyymmdd>`` | string counter | 2 days | bot.reports: reports per follower per day |
+| ``staff:{login}:fail:user:<username>`` | string counter of failed logins | console.login_lockout_s | console.throttle (lockout per username) |
+| ``staff:{login}:fail:ip:<ip>`` | string counter of failed logins | console.login_lockout_s | console.throttle (throttle per IP; same tag: one pipeline) |
+| ``stats:{daily}:<metric>`` | hash: YYYY-MM-DD → value of the counter at its last snapshot that day | none | console.stats snapshot (hourly, scheduler) for "over time" charts |
+| ``reg:{dir}:stations`` / ``reg:{dir}:communities`` / ``reg:{dir}:officers`` | hash: id → JSON record | none | registration.directory (one tag: a save WATCHes the referenced records) |
+| ``reg:{dir}:seq`` | hash: kind → last generated id | none | registration.directory ids |
+| ``reg:{dir}:qr`` | hash: scene string → JSON {ticket, url} of the permanent QR code | none | registration.qr (created once per scene) |
+| ``reg:{dir}:tags`` | hash: community id → WeChat tag id | none | registration.tags |
+| ``reg:{stats}`` | hash: counter field → number (followers, bound, guardians per officer/community) | none | registration.stats (MULTI with the day hash) |
+| ``reg:{stats}:day:<yyyymmdd>`` | hash: counter field → number of that day's follows, binds, unfollows | none | registration.stats |
+| ``reg:rl:<name>:<subject>:<window>`` | string counter / marker | the window | registration.limits: SMS per number / follower per day, resend throttle, lockout |
+| ``reg:sms:done:<job id>`` | string marker | 1 day | registration jobs: an SMS is sent once per job |
+| ``al:{a:<alert_id>}`` | hash: alert fields (phone lookup key + AES-GCM copy, never the plain number), status, answer, case, ``r:<openid>`` delivery markers | alerts.retention_days | alerts.store (worker, answers, escalation) |
+| ``al:{a:<alert_id>}:tl`` | list of JSON timeline entries {at_ms, event, actor, detail} | alerts.retention_days | alerts.store (MULTI / Lua with the alert hash: same tag) |
+| ``alx:{ad:<yyyymmdd>}`` / ``alx:{ad:<yyyymmdd>}:s:<station>`` | zset: alert id → received ms (all / one station's) | retention + 1 day | alerts.store: alert lists for the console |
+| ``aln:<source>:<nonce>`` | string marker | 2 × alerts.signature_window_s | alerts.signing: replayed nonces refused (single key) |
+| ``alm:<msgid>`` | string "alert_id openid" | 2 days | template msgid → warning, for TEMPLATESENDJOBFINISH |
+| ``alo:{<openid>}`` | hash: msgid → received ms of job-finish events nobody claimed yet | 1 day | handlers.template_events; claimed by the sender or by the re-send check |
+| ``alw:{<openid>}`` | string: alert id of the follower's latest warning | 1 day | answers by reply keyword |
+| ``ale:{esc}`` | zset: alert id → answer deadline ms | none (members removed when answered / escalated) | alerts.store; scanned by scheduler.escalation |
+| ``alcb:{cb}:open`` / ``alcb:{cb}:items`` | zset: entry id → created ms / hash: entry id → JSON | none (closed entries leave the zset; items trimmed by age) | 96110 call-back queue (one MULTI: same tag) |
+| ``alcs:{cs}`` | zset: alert id → opened ms of open urgent ("已转账") cases | none | alerts.answers / console |
+| ``alu:{u}:counts`` / ``alu:{u}:<yyyymmdd>`` | hash: day → alerts for unregistered numbers / HyperLogLog of those numbers' lookup keys | none / retention | alerts.delivery (one pipeline: same tag) |
+| ``bc:{bc}:defs`` | hash: broadcast id → JSON definition (title, articles, audience, schedule, status, rev) | none | broadcasts.store (staff API) |
+| ``bc:{bc}:revision`` | string counter | none | bumped on every broadcast edit; the scheduler reconciles when it moves |
+| ``bc:{bc}:applied`` | hash: broadcast id → definition rev the scheduler applied | none | scheduler.broadcasts reconcile |
+| ``bc:{bc}:runs:<broadcast id>`` | zset: run id → scheduled ms | none | broadcasts.store: a broadcast's runs |
+| ``bcr:{r:<run id>}`` | hash: run state, progress cursor, in-flight batch, MASSSENDJOBFINISH totals | 400 days | broadcasts.store (MULTI / Lua with the two below) |
+| ``bcr:{r:<run id>}:batches`` | hash: batch no → JSON {msg_id, size, start, end} | 400 days | dispatch progress (same MULTI as the run hash) |
+| ``bcr:{r:<run id>}:results`` | hash: msg_id → JSON finish counts | 400 days | MASSSENDJOBFINISH, once per MsgID (Lua with the run hash) |
+| ``bcr:{r:<run id>}:cs`` | hash: openid → 1 | 7 days | customer-service delivery: one message per follower per run |
+| ``bcr:{r:<run id>}:lock`` | string: holder | queue.reclaim_idle_s | one dispatcher per run |
+| ``bcm:{bcm:<msg_id % 64>}`` | hash: msg_id → run id | none | MASSSENDJOBFINISH → run |
+| ``bq:{f:<b>}:<yyyymm>`` | hash: openid → mass sends received that month | ~2 months | broadcasts.quota (same bucket/tag as the follower records) |
+| ``rl:{rl:<api>}:<unix s>`` | string counter | 2 s | broadcasts.throttle: API calls per second across workers |
 
 Later features add their keys here, each documented in this table.
 """
@@ -161,3 +200,211 @@ def content_history(kind: str, item_id: str) -> str:
 
 def content_revision() -> str:
     return "{content}:revision"
+
+
+# -- staff console (console/) ------------------------------------------------------------------
+# Both failure counters share the {login} tag: one login attempt updates both in one pipeline.
+
+
+def login_failures_user(username: str) -> str:
+    return f"staff:{{login}}:fail:user:{username}"
+
+
+def login_failures_ip(ip: str) -> str:
+    return f"staff:{{login}}:fail:ip:{ip}"
+
+
+def daily_stats(metric: str) -> str:
+    return f"stats:{{daily}}:{metric}"
+
+
+# -- risk list and clue reports (bot.risklist, bot.reports) ----------------------------------
+
+
+def risk_entry(digest: str) -> str:
+    # One hash per value, single-key writes only: no tag needed, entries spread over the cluster.
+    return f"risk:{digest}"
+
+
+def clue(clue_id: str) -> str:
+    return f"clue:{{clues}}:{clue_id}"
+
+
+def clue_sequence() -> str:
+    return "clue:{clues}:seq"
+
+
+def clues_pending() -> str:
+    return "clue:{clues}:pending"
+
+
+def clues_all() -> str:
+    return "clue:{clues}:all"
+
+
+def clue_rate(openid: str, day: str) -> str:
+    return f"clue_rate:{{{openid}}}:{day}"
+
+
+# -- citizen registration (registration/) --------------------------------------------------------
+# Directory, QR cache and tag map share the {dir} tag: a save WATCHes the station and community
+# it refers to. The statistics hashes share {stats}: one MULTI updates totals and the day.
+
+
+def directory(kind: str) -> str:
+    """kind: "stations", "communities" or "officers"."""
+    return f"reg:{{dir}}:{kind}"
+
+
+def directory_sequence() -> str:
+    return "reg:{dir}:seq"
+
+
+def qr_codes() -> str:
+    return "reg:{dir}:qr"
+
+
+def community_tags() -> str:
+    return "reg:{dir}:tags"
+
+
+def registration_stats() -> str:
+    return "reg:{stats}"
+
+
+def registration_day(day: str) -> str:
+    return f"reg:{{stats}}:day:{day}"
+
+
+def registration_limit(name: str, subject: str, window: str = "") -> str:
+    # Single-key operations only (INCR + EXPIRE on one key), so no hash tag is needed.
+    return f"reg:rl:{name}:{subject}:{window}"
+
+
+def sms_sent_marker(job_id: str) -> str:
+    return f"reg:sms:done:{job_id}"
+
+
+# -- real-time warnings (alerts/) ----------------------------------------------------------------
+# An alert's hash and timeline share the {a:<id>} tag: created together by one Lua script and
+# appended to in MULTI. The call-back queue's zset and items share {cb}.
+
+
+def alert(alert_id: str) -> str:
+    return f"al:{{a:{alert_id}}}"
+
+
+def alert_timeline(alert_id: str) -> str:
+    return f"al:{{a:{alert_id}}}:tl"
+
+
+def alert_day_index(day: str, station: str = "") -> str:
+    suffix = f":s:{station}" if station else ""
+    return f"alx:{{ad:{day}}}{suffix}"
+
+
+def alert_nonce(source: str, nonce: str) -> str:
+    return f"aln:{source}:{_digest(nonce)}"
+
+
+def alert_msgid(msgid: str) -> str:
+    return f"alm:{msgid}"
+
+
+def alert_unclaimed_finishes(openid: str) -> str:
+    return f"alo:{{{openid}}}"
+
+
+def alert_open_warning(openid: str) -> str:
+    return f"alw:{{{openid}}}"
+
+
+def alert_deadlines() -> str:
+    return "ale:{esc}"
+
+
+def alert_callbacks_open() -> str:
+    return "alcb:{cb}:open"
+
+
+def alert_callback_items() -> str:
+    return "alcb:{cb}:items"
+
+
+def alert_urgent_cases() -> str:
+    return "alcs:{cs}"
+
+
+def alert_unregistered_counts() -> str:
+    return "alu:{u}:counts"
+
+
+def alert_unregistered_numbers(day: str) -> str:
+    return f"alu:{{u}}:{day}"
+
+
+# -- scheduled broadcasts (broadcasts/) ---------------------------------------------------------
+# Definitions share {bc}; each run's state, batches and results share {r:<run id>}, so a batch's
+# write-ahead/confirm MULTI and the finish-event Lua script stay in one slot. Monthly counters
+# share the follower bucket's tag, so one pipeline reads a bucket's records and counters together.
+
+
+def broadcast_definitions() -> str:
+    return "bc:{bc}:defs"
+
+
+def broadcast_revision() -> str:
+    return "bc:{bc}:revision"
+
+
+def broadcast_applied() -> str:
+    return "bc:{bc}:applied"
+
+
+def broadcast_runs(broadcast_id: str) -> str:
+    return f"bc:{{bc}}:runs:{broadcast_id}"
+
+
+def broadcast_run(run_id: str) -> str:
+    return f"bcr:{{r:{run_id}}}"
+
+
+def broadcast_run_batches(run_id: str) -> str:
+    return f"bcr:{{r:{run_id}}}:batches"
+
+
+def broadcast_run_results(run_id: str) -> str:
+    return f"bcr:{{r:{run_id}}}:results"
+
+
+def broadcast_run_custom_sent(run_id: str) -> str:
+    return f"bcr:{{r:{run_id}}}:cs"
+
+
+def broadcast_run_lock(run_id: str) -> str:
+    return f"bcr:{{r:{run_id}}}:lock"
+
+
+BROADCAST_MSG_SHARDS = 64
+
+
+def broadcast_msg_index(msg_id: int) -> str:
+    shard = int(msg_id) % BROADCAST_MSG_SHARDS
+    return f"bcm:{{bcm:{shard}}}"
+
+
+def mass_quota_bucket(bucket: int, month: str) -> str:
+    return f"bq:{{f:{bucket}}}:{month}"
+
+
+def mass_quota(openid: str, month: str) -> str:
+    return mass_quota_bucket(_bucket(openid, FOLLOWER_BUCKETS), month)
+
+
+def follower_last_active_bucket(bucket: int) -> str:
+    # The same key as follower_last_active(openid), addressed by bucket for streaming reads.
+    return f"fa:{{f:{bucket}}}"
+
+
+def api_rate(api: str, second: int) -> str:
+    return f"rl:{{rl:{api}}}:{second}"

@@ -1,0 +1,70 @@
+"""举报: a number, link, text or screenshot becomes a clue for staff review, with a receipt.
+
+"举报 <content>" reports at once; "举报" alone or the 我要举报 menu opens a short dialog whose next
+message (text or image) is the clue. Images carry PicUrl and MediaId
+(https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import reports
+from bot.dialogs import current_dialog, end_dialog, start_dialog
+from bot.registry import registry
+from bot.scamcheck import check_text, extract_links, extract_numbers
+
+DIALOG = "report"
+DIALOG_TIMEOUT_S = 300
+
+
+def _candidates(text: str) -> list[str]:
+    return extract_numbers(text) + extract_links(text)
+
+
+def file_report(msg: Any, ctx: Any, report: reports.Report, receipt: str = "report_receipt") -> str:
+    if not reports.may_report(ctx.redis, msg.source, ctx.now()):
+        return ctx.reply("report_limit", limit=reports.MAX_REPORTS_PER_DAY)
+    clue_id = reports.create_clue(ctx.redis, ctx.config, msg.source, report, ctx.now())
+    return ctx.reply(receipt, clue_id=clue_id)
+
+
+def report_text(msg: Any, ctx: Any, text: str) -> str:
+    result = check_text(text, ctx.library)
+    report = reports.report_from_text(text, _candidates, suggested_type=result.fraud_type or "")
+    return file_report(msg, ctx, report)
+
+
+def ask_clue(msg: Any, ctx: Any) -> str:
+    start_dialog(ctx, msg.source, DIALOG, timeout_s=DIALOG_TIMEOUT_S)
+    return ctx.reply("report_ask")
+
+
+registry.on_menu("REPORT")(ask_clue)
+
+
+@registry.on_text(r"(?s)^(?:我要)?举报\s*[:：]?\s*(.*)$")
+def report_command(msg: Any, ctx: Any) -> str:
+    text = msg.content.strip()
+    text = text[text.index("举报") + 2:].lstrip(" :：\n")
+    if not text:
+        return ask_clue(msg, ctx)
+    return report_text(msg, ctx, text)
+
+
+@registry.on_dialog(DIALOG)
+def report_in_dialog(msg: Any, ctx: Any) -> str:
+    end_dialog(ctx, msg.source)
+    return report_text(msg, ctx, msg.content)
+
+
+@registry.on_message("image")
+def report_image(msg: Any, ctx: Any) -> str:
+    # A screenshot is a clue whether or not the dialog is open: we cannot read images here.
+    in_dialog = current_dialog(ctx, msg.source) == DIALOG
+    if in_dialog:
+        end_dialog(ctx, msg.source)
+    report = reports.report_from_image(getattr(msg, "image", "") or "",
+                                       getattr(msg, "media_id", "") or "")
+    return file_report(msg, ctx, report,
+                       receipt="report_receipt" if in_dialog else "report_receipt_image")

@@ -1,0 +1,40 @@
+"""TEMPLATESENDJOBFINISH: WeChat's receipt for a template message, confirming a warning arrived.
+
+https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Template_Message_Interface.html
+("事件推送"): ``MsgID`` is the msgid the send returned, ``Status`` is ``success``,
+``failed:user block`` or ``failed: system failed``. The event can beat the worker's own record of
+that msgid, and after a crash it is the only proof the warning went out, so an event we cannot
+match yet is parked for the sender (alerts.delivery) to claim.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alerts.delivery import confirm_delivery
+from alerts.store import AlertStore
+from bot.registry import registry
+from store import metrics
+
+
+@registry.on_event("templatesendjobfinish")
+def template_send_finished(msg: Any, ctx: Any) -> None:
+    msgid = str(msg.id)
+    status = str(getattr(msg, "status", "") or "")
+    store = AlertStore(ctx.redis, ctx.config.alerts.retention_days * 86400)
+    at_ms = int(ctx.now() * 1000)
+    target = store.msgid_target(msgid)
+    if target and confirm_delivery(store, ctx.redis, target[0], target[1], msgid, status, at_ms):
+        return None
+    marker = store.marker(*target) if target else None
+    if marker is not None and marker.state in ("delivered", "undelivered"):
+        return None  # already applied (the sender claimed it)
+    store.park_finish(msg.source, msgid, status, at_ms)
+    metrics.incr(ctx.redis, "alerts_receipts_parked_total")
+    # The sender may have recorded "sent" and looked for parked receipts between our two steps.
+    target = target or store.msgid_target(msgid)
+    marker = store.marker(*target) if target else None
+    if target and marker is not None and marker.state == "sent":
+        if store.claim_finish(msg.source, msgid) is not None:
+            confirm_delivery(store, ctx.redis, target[0], target[1], msgid, status, at_ms)
+    return None
