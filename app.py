@@ -14,6 +14,8 @@ import handlers
 from bot.registry import registry
 from bot.webhook import make_blueprint
 from config import Config, load_config
+from console import prometheus
+from console import web as console_web
 from store import health
 from store.redis import RedisClient, connect
 
@@ -28,12 +30,18 @@ def create_app(config: Config | None = None, redis: RedisClient | None = None) -
     handlers.load_all()
     app.register_blueprint(make_blueprint(registry))
     api.register_all(app)
+    console_web.init_app(app)
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]
         state = health.status(app.config["REDIS"])
         state["web"] = True
         return jsonify(state), 200 if all(state.values()) else 503
+
+    @app.get("/metrics")
+    def prometheus_metrics():  # type: ignore[no-untyped-def]
+        body = prometheus.exposition(app.config["REDIS"], config.queue)
+        return body, 200, {"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}
 
     return app
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 import typing
 from dataclasses import dataclass, field
@@ -94,6 +95,81 @@ class QueueConfig:
 
 
 @dataclass(frozen=True)
+class ConsoleConfig:
+    session_lifetime_s: int = 8 * 3600
+    login_max_failures_per_user: int = 5
+    login_max_failures_per_ip: int = 30
+    login_lockout_s: int = 900
+
+
+@dataclass(frozen=True)
+class SmsConfig:
+    provider: str = "http"
+    sandbox_url: str = ""
+    http_url: str = ""
+    http_key_id: str = ""
+    http_secret: str = _secret_field()
+    http_sign_name: str = ""
+    timeout_s: float = 5.0
+
+
+# Values a warning-template keyword can carry (alerts.messages builds them).
+ALERT_TEMPLATE_VALUES = ("what", "phone", "counterpart", "detected_at", "advice", "risk")
+DEMO_ALERT_SOURCE_KEY = "demo-platform:demo-alert-source-key-not-for-production"
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    # "source:key" per warning platform; the key signs that source's requests (HMAC-SHA256).
+    source_keys: tuple[str, ...] = field(default=(), repr=False, metadata={"secret": True})
+    signature_window_s: int = 300
+    max_batch: int = 1000
+    # "<template keyword>=<value>" pairs: the category template's keyword fields.
+    template_fields: tuple[str, ...] = ("thing1=what", "phone_number2=phone",
+                                        "character_string3=counterpart", "time4=detected_at",
+                                        "thing5=advice")
+    answer_timeout_s: int = 600
+    retention_days: int = 30
+    send_attempts: int = 3
+    retry_backoff_ms: int = 200
+    unconfirmed_resend_s: int = 20
+
+    def __post_init__(self) -> None:
+        for entry in self.source_keys:
+            source, _, key = entry.partition(":")
+            if not re.fullmatch(r"[a-z0-9_.-]{1,32}", source) or len(key) < 16:
+                raise ConfigError("alerts.source_keys: each entry must be \"<source>:<key>\" with "
+                                  "a [a-z0-9_.-] source and a key of at least 16 characters")
+        for entry in self.template_fields:
+            keyword, _, value = entry.partition("=")
+            if not keyword or value not in ALERT_TEMPLATE_VALUES:
+                raise ConfigError(f"alerts.template_fields: {entry!r} must be "
+                                  f"\"<keyword>=<one of {', '.join(ALERT_TEMPLATE_VALUES)}>\"")
+        if not 1 <= self.max_batch <= 1000:
+            raise ConfigError("alerts.max_batch: must be 1..1000")
+        if self.answer_timeout_s < 1 or self.retention_days < 1 or self.send_attempts < 1:
+            raise ConfigError("alerts: answer_timeout_s, retention_days and send_attempts "
+                              "must be positive")
+
+    def source_key(self, source: str) -> str | None:
+        for entry in self.source_keys:
+            name, _, key = entry.partition(":")
+            if name == source:
+                return key
+        return None
+
+
+@dataclass(frozen=True)
+class BroadcastConfig:
+    monthly_allowance: int = 4
+    batch_size: int = 10_000
+    mass_calls_per_s: int = 10
+    custom_per_s: int = 50
+    misfire_grace_s: int = 300
+    sync_interval_s: float = 2.0
+
+
+@dataclass(frozen=True)
 class Config:
     service: ServiceConfig = field(default_factory=ServiceConfig)
     redis: RedisConfig = field(default_factory=RedisConfig)
@@ -101,6 +177,10 @@ class Config:
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     queue: QueueConfig = field(default_factory=QueueConfig)
+    sms: SmsConfig = field(default_factory=SmsConfig)
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    broadcast: BroadcastConfig = field(default_factory=BroadcastConfig)
 
     @property
     def data_path(self) -> Path:
@@ -129,6 +209,7 @@ _CHOICES = {
     ("service", "mode"): {"production", "demo"},
     ("wechat", "encrypt_mode"): {"plain", "safe"},
     ("service", "log_level"): {"DEBUG", "INFO", "WARNING", "ERROR"},
+    ("sms", "provider"): {"sandbox", "http"},
 }
 
 
@@ -222,6 +303,38 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"redis.url: must be a redis:// URL or empty, got {config.redis.url!r}")
     if not 1 <= config.service.port <= 65535:
         raise ConfigError(f"service.port: out of range: {config.service.port}")
+    _validate_sms(config)
+    _validate_broadcast(config)
+    if config.alerts.unconfirmed_resend_s < config.wechat.timeout_s:
+        # A send still in flight must never look abandoned (see docs/alerts.md).
+        raise ConfigError("alerts.unconfirmed_resend_s: must be at least wechat.timeout_s")
+    if not config.service.is_demo and DEMO_ALERT_SOURCE_KEY in config.alerts.source_keys:
+        raise ConfigError("alerts.source_keys: the published demo key is refused outside demo mode")
+
+
+def _validate_broadcast(config: Config) -> None:
+    bc = config.broadcast
+    # message/mass/send takes 2..10,000 openids (40130 below two):
+    # https://developers.weixin.qq.com/doc/service/api/notify/message/api_masssend.html
+    if not 2 <= bc.batch_size <= 10_000:
+        raise ConfigError(f"broadcast.batch_size: must be 2..10000, got {bc.batch_size}")
+    for key in ("monthly_allowance", "mass_calls_per_s", "custom_per_s", "misfire_grace_s"):
+        if getattr(bc, key) < 1:
+            raise ConfigError(f"broadcast.{key}: must be at least 1, got {getattr(bc, key)}")
+    if bc.sync_interval_s <= 0:
+        raise ConfigError(f"broadcast.sync_interval_s: must be positive, got {bc.sync_interval_s}")
+
+
+def _validate_sms(config: Config) -> None:
+    sms = config.sms
+    if sms.provider == "sandbox" and not config.service.is_demo:
+        # The simulator shows codes to anyone; a production deployment must never use it.
+        raise ConfigError("sms.provider: \"sandbox\" is refused outside demo mode; use \"http\"")
+    for key, url in (("sms.sandbox_url", sms.sandbox_url), ("sms.http_url", sms.http_url)):
+        if url and not url.startswith(("http://", "https://")):
+            raise ConfigError(f"{key}: must be an http(s) URL or empty, got {url!r}")
+    if sms.timeout_s <= 0:
+        raise ConfigError(f"sms.timeout_s: must be positive, got {sms.timeout_s}")
 
 
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:

@@ -22,6 +22,9 @@ def create_account(redis: RedisClient, username: str, password: str, role: str,
                    station: str = "", *, replace: bool = False) -> None:
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    if role == "officer" and not station:
+        # An officer without a station would see every area (station_scope treats "" as all).
+        raise AccountError("an officer account needs a station")
     if not username.isidentifier() or len(username) > 32:
         raise AccountError("username: letters, digits and _ only, at most 32")
     if len(password) < 10:
@@ -50,3 +53,29 @@ def verify_password(redis: RedisClient, username: str, password: str) -> dict[st
 
 
 _DUMMY_HASH = _hasher.hash("timing-equaliser-not-a-password")
+
+
+def list_accounts(redis: RedisClient) -> list[dict[str, str]]:
+    """Every account without its hash, sorted by username (staff lists are small)."""
+    names = sorted(redis.smembers(keys.staff_users()))
+    pipe = redis.pipeline(transaction=False)
+    for name in names:
+        pipe.hmget(keys.staff_user(name), ["role", "station", "created_ms"])
+    result = []
+    for name, (role, station, created_ms) in zip(names, pipe.execute()):
+        if role:
+            result.append({"username": name, "role": role, "station": station or "",
+                           "created_ms": created_ms or "0"})
+    return result
+
+
+def delete_account(redis: RedisClient, username: str) -> bool:
+    pipe = redis.pipeline(transaction=True)
+    pipe.delete(keys.staff_user(username))
+    pipe.srem(keys.staff_users(), username)
+    deleted, _ = pipe.execute()
+    return bool(deleted)
+
+
+def account_exists(redis: RedisClient, username: str) -> bool:
+    return bool(username.isidentifier() and redis.exists(keys.staff_user(username)))

@@ -19,6 +19,9 @@ def record(redis: RedisClient, action: str, target: str = "", actor: str | None 
 
     ``detail`` must not contain phone numbers or other personal data.
     """
+    if has_request_context():
+        # Tells the catch-all hook (console.web) that this request's action is already logged.
+        g.audit_recorded = True
     if actor is None:
         user = getattr(g, "user", None) if has_request_context() else None
         actor = user["username"] if user else "system"

@@ -28,6 +28,9 @@ def require_role(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., An
                 abort(401)
             if user["role"] != "admin" and user["role"] not in roles:
                 abort(403)
+            if user["role"] == "officer" and not user.get("station"):
+                # station_scope would read an empty station as "all areas": refuse instead.
+                abort(403)
             g.user = user
             return view(*args, **kwargs)
         return wrapped

@@ -44,7 +44,18 @@ PeriodicJob = tuple[str, Callable[[Config, RedisClient], None], dict[str, Any]]
 PERIODIC: list[PeriodicJob] = []
 
 # Modules that register periodic jobs or scheduled-job functions; features add theirs here.
-SCHEDULE_MODULES: tuple[str, ...] = ()
+SCHEDULE_MODULES: tuple[str, ...] = ("console.snapshots", "scheduler.broadcasts", "scheduler.escalation")
+
+
+# Features that keep staff-made jobs in the Redis job store get the leader's scheduler when it is
+# built (e.g. to add a job that reconciles definitions); nothing else may touch that store.
+BuildHook = Callable[[BackgroundScheduler, Config, RedisClient], None]
+ON_BUILD: list[BuildHook] = []
+
+
+def on_build(hook: BuildHook) -> BuildHook:
+    ON_BUILD.append(hook)
+    return hook
 
 
 def periodic(job_id: str, **trigger: Any) -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -128,6 +139,8 @@ def build_scheduler(config: Config, redis: RedisClient) -> BackgroundScheduler:
         # (broadcasts) persist in the Redis job store.
         scheduler.add_job(fn, args=[config, redis], id=job_id, replace_existing=True,
                           jobstore="memory", **trigger)
+    for hook in ON_BUILD:
+        hook(scheduler, config, redis)
     return scheduler
 
 

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 GROUP = "workers"
 JOB_MARKER_TTL_S = 7 * 24 * 3600
 STREAM_MAXLEN = 1_000_000
+DEPTH_COUNT_CAP = 100_000  # depth past this is reported as the cap on Redis < 7
 
 # Idempotent enqueue: marker and stream share the queue's hash tag, so this is cluster-safe.
 _ENQUEUE_ONCE = """
@@ -94,7 +95,13 @@ class DurableQueue:
         for group in groups:
             if group["name"] == GROUP:
                 lag = group.get("lag")
-                waiting = int(lag) if lag is not None else 0
+                if lag is not None:
+                    waiting = int(lag)
+                else:
+                    # Redis < 7 reports no lag: count what lies past the group's last delivery.
+                    after = "(" + str(group["last-delivered-id"])
+                    waiting = len(self.redis.xrange(self.stream, min=after, max="+",
+                                                    count=DEPTH_COUNT_CAP))
                 return waiting + int(group["pending"])
         return int(self.redis.xlen(self.stream))
 

@@ -77,3 +77,20 @@ def client(app):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def login_as(client):  # type: ignore[no-untyped-def]
+    """Log the test client in as staff (session + CSRF header set directly, no argon2 cost).
+
+    ``login_as("officer", station="s1")`` returns the client; every later request carries the
+    session's CSRF token in ``X-CSRF-Token``, as the console's JavaScript does.
+    """
+    def login(role: str, station: str = "", username: str | None = None):  # type: ignore[no-untyped-def]
+        with client.session_transaction() as session:
+            session["user"] = {"username": username or f"test_{role}", "role": role,
+                               "station": station}
+            session["csrf_token"] = "test-csrf-token"
+        client.environ_base["HTTP_X_CSRF_TOKEN"] = "test-csrf-token"
+        return client
+    return login

@@ -117,3 +117,15 @@ def test_jobs_survive_a_redis_restart(tmp_path):
         assert job.payload == {"keep": True}
     finally:
         servers.stop([proc])
+
+
+def test_depth_counts_waiting_and_pending_jobs(redis):
+    queue = make_queue(redis)
+    for i in range(5):
+        queue.enqueue("t", {"i": i})
+    assert queue.depth() == 5
+    taken = queue.read("w", count=2)
+    assert queue.depth() == 5
+    for job in taken:
+        queue.ack(job)
+    assert queue.depth() == 3

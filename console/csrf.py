@@ -1,0 +1,51 @@
+"""CSRF protection for the console: a per-session token, checked on every state-changing request.
+
+Browsers send the session cookie on cross-site form posts (SameSite=Lax stops most, not all:
+top-level POSTs from a same-site subdomain still carry it), so every POST/PUT/PATCH/DELETE that is
+authenticated by the session must also carry the token: console forms send it as the
+``csrf_token`` field, the console's JavaScript as the ``X-CSRF-Token`` header. Requests without a
+staff session (the WeChat webhook, the warning platform's signed intake) are not cookie-borne and
+are left alone; the login form is checked too (login CSRF).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from flask import abort, request, session
+
+SESSION_KEY = "csrf_token"
+HEADER = "X-CSRF-Token"
+FORM_FIELD = "csrf_token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def token() -> str:
+    """This session's token, created on first use (templates put it in forms and a meta tag)."""
+    value = session.get(SESSION_KEY)
+    if not value:
+        value = secrets.token_urlsafe(32)
+        session[SESSION_KEY] = value
+    return str(value)
+
+
+def rotate() -> str:
+    """A fresh token, issued at login so a token seen before login is worthless after it."""
+    session[SESSION_KEY] = secrets.token_urlsafe(32)
+    return str(session[SESSION_KEY])
+
+
+def is_valid(expected: str | None, sent: str | None) -> bool:
+    return bool(expected and sent) and hmac.compare_digest(str(expected), str(sent))
+
+
+def protect() -> None:
+    """``before_request`` hook: 400 when a cookie-authenticated unsafe request lacks the token."""
+    if request.method not in UNSAFE_METHODS:
+        return
+    if "user" not in session and request.blueprint != "console":
+        return
+    sent = request.headers.get(HEADER) or request.form.get(FORM_FIELD)
+    if not is_valid(session.get(SESSION_KEY), sent):
+        abort(400, description="csrf")

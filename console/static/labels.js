@@ -1,0 +1,13 @@
+/* Chinese labels for the alert desk's codes (staff UI only). */
+window.Labels = {
+  status: { received: "已接收", queued: "排队中", sent: "已推送", delivered: "已送达", answered: "已回复",
+            safe: "已确认安全", paid: "已转账", urgent: "紧急", escalated: "已升级", closed: "已结案", failed: "推送失败" },
+  answer: { safe: "安全", paid: "已转账" },
+  reason: { paid: "已转账", no_answer: "未回复", unregistered: "未绑定", safe: "安全" },
+  outcome: { reached_safe: "已联系·安全", reached_paid: "已联系·已被骗", wrong_number: "号码有误",
+             no_answer: "无人接听", call_again: "稍后再拨" },
+  event: { received: "收到预警", queued: "进入推送队列", sent: "已推送", delivered: "已送达", answered: "市民回复",
+           escalated: "升级", case_opened: "开立紧急案件", callback_queued: "进入回拨队列", callback: "回拨",
+           checklist: "止付清单", closed: "结案", officer_notified: "通知民警", failed: "推送失败" },
+  t: function (group, code) { return (window.Labels[group] || {})[code] || code; }
+};

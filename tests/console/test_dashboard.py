@@ -1,0 +1,105 @@
+"""Dashboard figures from counters, the SVG charts, and /metrics."""
+
+from __future__ import annotations
+
+import time
+
+from console import charts, stats
+from store import metrics
+from store.streams import DurableQueue
+
+
+def _funnel(redis) -> None:  # type: ignore[no-untyped-def]
+    metrics.incr(redis, "alerts_received_total", 100)
+    metrics.incr(redis, "alerts_warnings_sent_total", 90, role="owner")
+    metrics.incr(redis, "alerts_warnings_sent_total", 7, role="officer")
+    metrics.incr(redis, "alerts_warnings_delivered_total", 80)
+    metrics.incr(redis, "alerts_answered_total", 45, answer="safe")
+    metrics.incr(redis, "alerts_escalated_total", 5)
+
+
+def test_funnel_counts_warnings_to_citizens_not_officer_notices(redis):
+    _funnel(redis)
+    assert dict(stats.funnel(metrics.snapshot(redis)))["alerts_warnings_sent_total"] == 90
+
+
+def test_answer_rate_is_answered_over_sent(redis):
+    _funnel(redis)
+    assert stats.answer_rate(metrics.snapshot(redis)) == 0.5
+
+
+def test_median_latency_is_interpolated_from_histogram_buckets(redis):
+    for value in (0.2, 0.2, 0.4, 0.4, 4.0):
+        metrics.observe(redis, "alerts_warning_latency_seconds", value)
+    median = stats.median_latency_s(metrics.snapshot(redis))
+    assert median is not None and 0.25 < median <= 0.5
+
+
+def test_median_latency_is_none_without_observations():
+    assert stats.median_latency_s({}) is None
+
+
+def test_daily_snapshot_makes_the_followers_history(redis, config):
+    redis.hset("reg:{stats}", mapping={"followers": 10, "bound": 4})
+    day1 = time.time() - 86400
+    stats.record_daily_snapshot(redis, day1)
+    redis.hset("reg:{stats}", mapping={"followers": 15, "bound": 6})
+    stats.record_daily_snapshot(redis, time.time())
+    days, series = stats.daily_series(redis, time.time(), days=3)
+    assert series["followers_total"] == [0, 10, 15]
+    assert series["phones_bound_total"] == [0, 4, 6]
+
+
+def test_dashboard_page_shows_funnel_and_answer_rate_to_the_duty_desk(login_as, redis):
+    _funnel(redis)
+    page = login_as("duty").get("/console/dashboard").get_data(as_text=True)
+    assert "预警漏斗" in page and "50%" in page
+    assert "<svg" in page
+
+
+def test_dashboard_page_for_propaganda_has_no_alert_figures(login_as, redis):
+    _funnel(redis)
+    page = login_as("propaganda").get("/console/dashboard").get_data(as_text=True)
+    assert "预警漏斗" not in page and "关注与绑定" in page
+
+
+def test_dashboard_reads_counters_only_with_a_million_followers_counted(login_as, redis):
+    # The gauges say a million; nothing is scanned, so the page is as fast as with ten.
+    redis.hset("reg:{stats}", mapping={"followers": 1_000_000, "bound": 640_000})
+    started = time.perf_counter()
+    data = login_as("admin").get("/api/v1/dashboard").get_json()
+    assert time.perf_counter() - started < 0.5
+    assert data["totals"] == {"followers": 1_000_000.0, "bound": 640_000.0}
+
+
+def test_bar_chart_escapes_station_names():
+    svg = charts.bar_chart([("<script>", 3)], "t")
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+
+
+def test_charts_say_when_there_is_no_data():
+    assert "暂无" in charts.funnel_chart([("收到", 0)], "t")
+
+
+def test_metrics_endpoint_exposes_counters_and_queue_gauges(client, redis, config):
+    metrics.incr(redis, "alerts_received_total", 3)
+    metrics.observe(redis, "alerts_warning_latency_seconds", 0.3)
+    queue = DurableQueue(redis, "warnings", config.queue)
+    queue.ensure_group()
+    queue.enqueue("warning.deliver", {"alert": "a1"})
+    queue.read("test-consumer", block_ms=0)  # taken, not acknowledged: still in the queue
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/plain")
+    text = response.get_data(as_text=True)
+    assert "endfraud_alerts_received_total 3" in text
+    assert 'endfraud_alerts_warning_latency_seconds_bucket{le="0.5"} 1' in text
+    assert 'endfraud_queue_depth{queue="warnings"} 1' in text
+    assert 'endfraud_queue_dead_letters{queue="broadcasts"} 0' in text
+
+
+def test_console_pages_carry_security_headers(login_as):
+    response = login_as("admin").get("/console/dashboard")
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Cache-Control"] == "no-store"
