@@ -22,7 +22,8 @@ from worker.queues import ALL_QUEUES
 log = logging.getLogger(__name__)
 
 # Modules whose @job handlers the worker runs; features add theirs here.
-JOB_MODULES: tuple[str, ...] = ("worker.bot_jobs",)
+JOB_MODULES: tuple[str, ...] = ("worker.bot_jobs", "registration.jobs",
+                               "worker.broadcast_jobs", "worker.warning_jobs")
 
 
 def load_job_modules() -> None:

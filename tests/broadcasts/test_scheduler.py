@@ -1,0 +1,153 @@
+"""Broadcast schedules in the scheduler process: fire, survive restarts, one leader, pause."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from broadcasts import store
+from broadcasts.model import TZ, Broadcast
+from scheduler.process import run_scheduler
+from store import keys, metrics
+from store.streams import DurableQueue
+from tests.conftest import make_config
+from worker.queues import BROADCASTS
+
+
+class Schedulers:
+    def __init__(self, config: Any, redis: Any) -> None:
+        self.config, self.redis = config, redis
+        self.running: list[tuple[threading.Event, threading.Thread]] = []
+
+    def start(self) -> threading.Event:
+        stop = threading.Event()
+        thread = threading.Thread(target=run_scheduler, args=(self.config, self.redis, stop),
+                                  daemon=True)
+        thread.start()
+        self.running.append((stop, thread))
+        return stop
+
+    def stop(self, stop: threading.Event) -> None:
+        for event, thread in self.running:
+            if event is stop:
+                event.set()
+                thread.join(timeout=10)
+
+    def stop_all(self) -> None:
+        for event, thread in self.running:
+            event.set()
+            thread.join(timeout=10)
+
+
+@pytest.fixture
+def schedulers(redis_url: str, redis: Any) -> Iterator[Schedulers]:
+    config = make_config(redis_url, broadcast={"sync_interval_s": 0.1, "misfire_grace_s": 60})
+    group = Schedulers(config, redis)
+    yield group
+    group.stop_all()
+
+
+def _broadcast(redis: Any, at_s: float) -> Broadcast:
+    at = datetime.fromtimestamp(at_s, TZ).isoformat()
+    return store.save(redis, Broadcast(id=store.new_broadcast_id(), title="周一提醒",
+                                       articles=("shuadan-basics",), audience={"kind": "all"},
+                                       schedule={"kind": "once", "at": at}))
+
+
+def _wait(predicate: Callable[[], Any], timeout_s: float = 8.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def _runs(redis: Any, broadcast: Broadcast) -> list[dict[str, Any]]:
+    return store.list_runs(redis, broadcast.id)
+
+
+def _is_stored(redis: Any, broadcast: Broadcast) -> bool:
+    return bool(redis.hexists(keys.scheduler_jobs(), "broadcast:" + broadcast.id))
+
+
+def test_scheduled_broadcast_enqueues_a_dispatch_for_its_slot(schedulers: Schedulers) -> None:
+    redis = schedulers.redis
+    at = int(time.time()) + 2
+    broadcast = _broadcast(redis, at)
+    schedulers.start()
+    _wait(lambda: _runs(redis, broadcast))
+    [run] = _runs(redis, broadcast)
+    assert run["run_id"] == f"{broadcast.id}-{at}" and run["status"] == "queued"
+    assert DurableQueue(redis, BROADCASTS).depth() == 1
+
+
+def test_schedule_survives_a_restart_and_a_missed_time_within_grace_still_runs(
+        schedulers: Schedulers) -> None:
+    redis = schedulers.redis
+    broadcast = _broadcast(redis, time.time() + 2)
+    first = schedulers.start()
+    _wait(lambda: _is_stored(redis, broadcast))
+    schedulers.stop(first)
+    time.sleep(2.5)  # the run time passes while no scheduler runs
+    assert _runs(redis, broadcast) == [] and _is_stored(redis, broadcast)
+    schedulers.start()
+    _wait(lambda: _runs(redis, broadcast))
+    assert len(_runs(redis, broadcast)) == 1
+
+
+def test_two_scheduler_processes_fire_a_schedule_once(schedulers: Schedulers) -> None:
+    redis = schedulers.redis
+    broadcast = _broadcast(redis, time.time() + 2)
+    schedulers.start()
+    schedulers.start()
+    _wait(lambda: _runs(redis, broadcast))
+    time.sleep(0.5)
+    assert metrics.snapshot(redis).get("broadcast_fires_total") == 1.0
+    assert len(_runs(redis, broadcast)) == 1
+
+
+def test_paused_broadcast_does_not_fire(schedulers: Schedulers) -> None:
+    redis = schedulers.redis
+    broadcast = _broadcast(redis, time.time() + 2)
+    schedulers.start()
+    _wait(lambda: _is_stored(redis, broadcast))
+    store.save(redis, broadcast.edited(status="paused"))
+    _wait(lambda: not _is_stored(redis, broadcast))
+    time.sleep(2.2)
+    assert _runs(redis, broadcast) == []
+
+
+def test_cancelled_broadcast_leaves_the_job_store(schedulers: Schedulers) -> None:
+    redis = schedulers.redis
+    broadcast = _broadcast(redis, time.time() + 3600)
+    schedulers.start()
+    _wait(lambda: _is_stored(redis, broadcast))
+    store.save(redis, broadcast.edited(status="cancelled"))
+    _wait(lambda: not _is_stored(redis, broadcast))
+
+
+def test_resumed_broadcast_is_scheduled_again(schedulers: Schedulers) -> None:
+    redis = schedulers.redis
+    broadcast = store.save(redis, _broadcast(redis, time.time() + 3600).edited(status="paused"))
+    schedulers.start()
+    time.sleep(0.5)
+    assert not _is_stored(redis, broadcast)
+    store.save(redis, broadcast.edited(status="active"))
+    _wait(lambda: _is_stored(redis, broadcast))
+
+
+def test_edited_schedule_replaces_the_stored_job(schedulers: Schedulers) -> None:
+    redis = schedulers.redis
+    broadcast = _broadcast(redis, time.time() + 3600)
+    schedulers.start()
+    _wait(lambda: _is_stored(redis, broadcast))
+    soon = int(time.time()) + 2
+    store.save(redis, broadcast.edited(
+        schedule={"kind": "once", "at": datetime.fromtimestamp(soon, TZ).isoformat()}))
+    _wait(lambda: _runs(redis, broadcast))
+    assert _runs(redis, broadcast)[0]["run_id"] == f"{broadcast.id}-{soon}"
