@@ -14,7 +14,8 @@ import time
 from typing import Any
 
 import redis as redis_lib
-from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template_string, request
+from flask import (Blueprint, Response, abort, current_app, g, jsonify, render_template_string,
+                   request)
 
 from alerts import signing
 from alerts.answers import close_alert, record_answer, update_checklist
@@ -235,7 +236,8 @@ def urgent_cases() -> Any:
 
 def _callback_view(entry: dict[str, Any]) -> dict[str, Any]:
     view = {k: v for k, v in entry.items() if k != "phone_enc"}
-    view["phone_masked"] = mask(_vault().decrypt(entry["phone_enc"])) if entry.get("phone_enc") else ""
+    enc = entry.get("phone_enc")
+    view["phone_masked"] = mask(_vault().decrypt(enc)) if enc else ""
     return view
 
 
@@ -333,7 +335,8 @@ def stats() -> Any:
 
     def total(name: str, exclude: str = "") -> int:
         return int(sum(v for k, v in values.items()
-                       if (k == name or k.startswith(name + "{")) and not (exclude and exclude in k)))
+                       if (k == name or k.startswith(name + "{"))
+                       and not (exclude and exclude in k)))
 
     latency = {k.split('le="')[1].rstrip('"}'): int(v) for k, v in values.items()
                if k.startswith("alerts_warning_latency_seconds_bucket")}
@@ -363,9 +366,11 @@ _PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>{{ title }}</title>
 <style>body{font-family:sans-serif;margin:1.5em;max-width:32em}button{display:block;width:100%;
 font-size:1.2em;padding:.8em;margin:.6em 0}.paid{background:#c0392b;color:#fff}</style></head>
-<body><h1>{{ title }}</h1>{% if message %}<p>{{ message }}</p>{% else %}<p>{{ prompt }}</p>
+<body><h1>{{ title }}</h1>
+{% if message %}<p>{{ message }}</p>{% else %}<p>{{ prompt }}</p>
 <form method="post"><button name="answer" value="safe">{{ safe }}</button>
-<button class="paid" name="answer" value="paid">{{ paid }}</button></form>{% endif %}</body></html>"""
+<button class="paid" name="answer" value="paid">{{ paid }}</button></form>{% endif %}
+</body></html>"""
 
 
 @bp.route("/alerts/answer/<token>", methods=["GET", "POST"])

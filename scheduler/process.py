@@ -44,7 +44,8 @@ PeriodicJob = tuple[str, Callable[[Config, RedisClient], None], dict[str, Any]]
 PERIODIC: list[PeriodicJob] = []
 
 # Modules that register periodic jobs or scheduled-job functions; features add theirs here.
-SCHEDULE_MODULES: tuple[str, ...] = ("console.snapshots", "scheduler.broadcasts", "scheduler.escalation")
+SCHEDULE_MODULES: tuple[str, ...] = ("console.snapshots", "scheduler.broadcasts",
+                                     "scheduler.escalation")
 
 
 # Features that keep staff-made jobs in the Redis job store get the leader's scheduler when it is

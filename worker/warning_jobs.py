@@ -3,12 +3,17 @@ escalate. Each is idempotent (see alerts.delivery and alerts.intake)."""
 
 from __future__ import annotations
 
+import logging
+
 from alerts.delivery import Deliverer
 from alerts.escalation import escalate
-from alerts.intake import record_alert
+from alerts.intake import enqueue_warning, record_alert
+from bot.webhook import short_id
 from store.streams import DurableQueue, Job
 from worker.jobs import WorkerContext, job
 from worker.queues import WARNINGS
+
+log = logging.getLogger(__name__)
 
 
 def _queue(ctx: WorkerContext) -> DurableQueue:
@@ -21,13 +26,29 @@ def _deliverer(ctx: WorkerContext) -> Deliverer:
 
 @job("alert.received")
 def alert_received(job_: Job, ctx: WorkerContext) -> None:
-    record_alert(ctx.config, ctx.redis, _queue(ctx), job_.payload, job_.enqueued_ms, ctx.clock())
+    queue = _queue(ctx)
+    alert_id = job_.payload["alert_id"]
+    recipients = record_alert(ctx.config, ctx.redis, queue, job_.payload, job_.enqueued_ms,
+                              ctx.clock())
+    # Warn right here (no second trip through the stream behind newer alerts). This job is
+    # acked only after the loop, so a crash mid-loop re-runs it and the marker claim sorts out
+    # who was warned. Anyone not warned now gets their own job: own retries, own dead letter.
+    deliverer = _deliverer(ctx)
+    for openid, role in recipients:
+        try:
+            deliverer.warn_follower(alert_id, openid, role)
+        except Exception as exc:  # noqa: BLE001 - handed to the per-person job below
+            log.info("alert %s: warning %s handed to its own job (%s)", alert_id,
+                     short_id(openid), type(exc).__name__)
+            enqueue_warning(queue, alert_id, openid, role)
 
 
 @job("alert.warn")
 def alert_warn(job_: Job, ctx: WorkerContext) -> None:
     p = job_.payload
-    _deliverer(ctx).warn_follower(p["alert_id"], p["openid"], p["role"])
+    # A staff retry of a dead letter (new job id ``…:retry:…``) may re-send an unconfirmed one.
+    _deliverer(ctx).warn_follower(p["alert_id"], p["openid"], p["role"],
+                                  staff_retry=":retry:" in job_.job_id)
 
 
 @job("alert.notify_officer")

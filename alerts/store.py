@@ -1,0 +1,381 @@
+"""Alerts in Redis: the alert hash, its timeline, indexes, delivery markers, the answer deadline
+set, the 96110 call-back queue, urgent cases and the daily count of unregistered numbers.
+
+An alert is one hash ``al:{a:<id>}`` (fields below) plus a timeline list under the same hash tag;
+both expire after ``alerts.retention_days``. The targeted number is kept only as its HMAC lookup
+key and an AES-GCM copy (``store.phones``).
+
+Delivery markers are hash fields ``r:<openid>`` of the alert, one per recipient, whose value is
+``<state>|<unix ms>|<channel>|<msgid>``:
+
+- ``sending``: a worker claimed this recipient and is calling WeChat (or SMS) on ``channel``;
+- ``sent`` / ``delivered`` (template: WeChat's TEMPLATESENDJOBFINISH came) / ``undelivered``;
+- ``failed``: every channel failed for sure (nothing reached the follower), may be claimed again;
+- ``unconfirmed``: a customer-service or SMS send whose outcome is unknown; only a staff
+  retry of the dead letter may claim it again.
+
+The claim is one Lua script on the alert hash, so two workers can never both send.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from redis.exceptions import WatchError
+
+from store import keys
+from store.redis import RedisClient
+
+DEFAULT_LIST_LIMIT = 100
+MSGID_TTL_S = 2 * 24 * 3600
+UNCLAIMED_FINISH_TTL_S = 24 * 3600
+OPEN_WARNING_TTL_S = 24 * 3600
+CALLBACK_REASONS = ("paid", "unanswered", "unregistered_high_risk")
+# Outcomes of a call-back; the first three close the entry, the others keep it in the queue.
+CALLBACK_FINAL = ("reached_safe", "reached_paid", "wrong_number")
+CALLBACK_OUTCOMES = CALLBACK_FINAL + ("no_answer", "call_again")
+
+_CREATE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(cjson.decode(ARGV[1])))
+for _, entry in ipairs(cjson.decode(ARGV[2])) do redis.call('RPUSH', KEYS[2], entry) end
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return 1
+"""
+
+_CLAIM = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'gone', ''} end
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if (not v) or string.sub(v, 1, 7) == 'failed|'
+   or (ARGV[5] == '1' and string.sub(v, 1, 12) == 'unconfirmed|') then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  return {'claimed', v or ''}
+end
+if string.sub(v, 1, 8) == 'sending|' then
+  local ts = tonumber(string.match(v, '^sending|(%d+)'))
+  if tonumber(ARGV[3]) - ts < tonumber(ARGV[4]) then return {'busy', v} end
+  return {'stale', v}
+end
+if string.sub(v, 1, 12) == 'unconfirmed|' then return {'unconfirmed', v} end
+return {'done', v}
+"""
+
+_COMPARE_AND_SET = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+  return 1
+end
+return 0
+"""
+
+# Move a marker on only from the given state prefix (e.g. sent → delivered).
+_ADVANCE = """
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if v and string.sub(v, 1, string.len(ARGV[2])) == ARGV[2] then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+  return 1
+end
+return 0
+"""
+
+# Mark the alert escalated only if nobody answered and it was not escalated or closed before.
+_ESCALATE_ONCE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HGET', KEYS[1], 'answer') or redis.call('HGET', KEYS[1], 'escalated_ms')
+   or redis.call('HGET', KEYS[1], 'closed_ms') then return 0 end
+redis.call('HSET', KEYS[1], 'escalated_ms', ARGV[1], 'status', 'escalated')
+return 1
+"""
+
+_ADD_CALLBACK = """
+if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 1 then
+  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+  return 1
+end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class Marker:
+    state: str
+    at_ms: int          # last change; for "sending", when the last attempt ended or began
+    channel: str = ""
+    msgid: str = ""
+    claimed_ms: int = 0  # "sending" after an unknown outcome: when the first attempt began
+
+    def pack(self) -> str:
+        tail = f"|{self.claimed_ms}" if self.claimed_ms else ""
+        return f"{self.state}|{self.at_ms}|{self.channel}|{self.msgid}{tail}"
+
+    @classmethod
+    def unpack(cls, value: str) -> "Marker":
+        state, at_ms, channel, msgid, claimed = (value.split("|") + [""] * 5)[:5]
+        return cls(state, int(at_ms or 0), channel, msgid, int(claimed or 0))
+
+
+@dataclass(frozen=True)
+class Claim:
+    outcome: str  # claimed | busy | stale | unconfirmed | done | gone
+    previous: Marker | None
+
+
+def recipient_field(openid: str) -> str:
+    return f"r:{openid}"
+
+
+def officer_field(reason: str, openid: str) -> str:
+    return f"o:{reason}:{openid}"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass
+class AlertStore:
+    redis: RedisClient
+    retention_s: int
+
+    def __post_init__(self) -> None:
+        r = self.redis
+        self._create = r.register_script(_CREATE)
+        self._claim = r.register_script(_CLAIM)
+        self._cas = r.register_script(_COMPARE_AND_SET)
+        self._advance = r.register_script(_ADVANCE)
+        self._escalate_once = r.register_script(_ESCALATE_ONCE)
+        self._add_callback = r.register_script(_ADD_CALLBACK)
+
+    # -- the alert and its timeline ------------------------------------------------------------
+
+    def create(self, alert_id: str, fields: dict[str, str],
+               timeline: list[dict[str, Any]]) -> bool:
+        """Write a new alert with its first timeline entries; False if it already exists."""
+        flat: list[str] = []
+        for name, value in fields.items():
+            flat += [name, str(value)]
+        created = self._create(
+            keys=[keys.alert(alert_id), keys.alert_timeline(alert_id)],
+            args=[json.dumps(flat), json.dumps([_entry(**e) for e in timeline]),
+                  self.retention_s])
+        return bool(created)
+
+    def get(self, alert_id: str) -> dict[str, str]:
+        return dict(self.redis.hgetall(keys.alert(alert_id)))
+
+    def update(self, alert_id: str, fields: dict[str, str] | None = None, *, event: str = "",
+               actor: str = "", at_ms: int | None = None, client: Any = None,
+               **detail: Any) -> None:
+        """Set fields and/or append a timeline entry in one transaction (or, with ``client``,
+        as commands queued on the caller's pipeline)."""
+        pipe = client if client is not None else self.redis.pipeline(transaction=True)
+        if fields:
+            pipe.hset(keys.alert(alert_id), mapping={k: str(v) for k, v in fields.items()})
+        if event:
+            pipe.rpush(keys.alert_timeline(alert_id),
+                       _entry(event, actor, at_ms if at_ms is not None else now_ms(), **detail))
+            pipe.expire(keys.alert_timeline(alert_id), self.retention_s)
+        if client is None:
+            pipe.execute()
+
+    def set_once(self, alert_id: str, field: str, value: str) -> bool:
+        return bool(self.redis.hsetnx(keys.alert(alert_id), field, value))
+
+    def timeline(self, alert_id: str) -> list[dict[str, Any]]:
+        entries = [json.loads(e) for e in self.redis.lrange(keys.alert_timeline(alert_id), 0, -1)]
+        return sorted(entries, key=lambda e: e["at_ms"])
+
+    def index(self, alert_id: str, received_ms: int, day: str, stations: list[str]) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        for station in ["", *stations]:
+            key = keys.alert_day_index(day, station)
+            pipe.zadd(key, {alert_id: received_ms})
+            pipe.expire(key, self.retention_s + 86400)
+        pipe.execute()
+
+    def list_day(self, day: str, station: str = "", limit: int = DEFAULT_LIST_LIMIT,
+                 before_ms: int | None = None) -> list[str]:
+        high = f"({before_ms}" if before_ms else "+inf"
+        return list(self.redis.zrevrangebyscore(keys.alert_day_index(day, station), high, "-inf",
+                                                start=0, num=limit))
+
+    # -- delivery markers ----------------------------------------------------------------------
+
+    def claim(self, alert_id: str, field: str, at_ms: int, channel: str, grace_ms: int,
+              staff_retry: bool = False) -> Claim:
+        """Claim the right to send; an ``unconfirmed`` marker only yields to a staff retry."""
+        outcome, previous = self._claim(
+            keys=[keys.alert(alert_id)],
+            args=[field, Marker("sending", at_ms, channel).pack(), at_ms, grace_ms,
+                  "1" if staff_retry else "0"])
+        return Claim(outcome, Marker.unpack(previous) if previous else None)
+
+    def marker(self, alert_id: str, field: str) -> Marker | None:
+        value = self.redis.hget(keys.alert(alert_id), field)
+        return Marker.unpack(value) if value else None
+
+    def take_over(self, alert_id: str, field: str, old: Marker, new: Marker) -> bool:
+        return bool(self._cas(keys=[keys.alert(alert_id)], args=[field, old.pack(), new.pack()]))
+
+    def set_marker(self, alert_id: str, field: str, marker: Marker) -> None:
+        self.redis.hset(keys.alert(alert_id), field, marker.pack())
+
+    def advance(self, alert_id: str, field: str, from_state: str, marker: Marker,
+                client: Any = None) -> bool:
+        if client is not None:
+            # Queued on a pipeline: EVAL, since a pipeline cannot recover from NOSCRIPT.
+            client.execute_command("EVAL", _ADVANCE, 1, keys.alert(alert_id), field,
+                                   from_state + "|", marker.pack())
+            return True
+        return bool(self._advance(keys=[keys.alert(alert_id)],
+                                  args=[field, from_state + "|", marker.pack()]))
+
+    def markers(self, alert_id: str) -> dict[str, Marker]:
+        return {name: Marker.unpack(value) for name, value in self.get(alert_id).items()
+                if name.startswith(("r:", "o:"))}
+
+    # -- template msgids and job-finish events -------------------------------------------------
+
+    def map_msgid(self, msgid: str, alert_id: str, field: str, client: Any = None) -> None:
+        (client or self.redis).set(keys.alert_msgid(msgid), f"{alert_id} {field}",
+                                   ex=MSGID_TTL_S)
+
+    def msgid_target(self, msgid: str) -> tuple[str, str] | None:
+        value = self.redis.get(keys.alert_msgid(msgid))
+        if not value:
+            return None
+        alert_id, _, field = value.partition(" ")
+        return alert_id, field
+
+    def park_finish(self, openid: str, msgid: str, status: str, at_ms: int) -> None:
+        """A job-finish event nobody could match yet (the sender had not recorded its msgid)."""
+        key = keys.alert_unclaimed_finishes(openid)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hset(key, msgid, f"{at_ms}|{status}")
+        pipe.expire(key, UNCLAIMED_FINISH_TTL_S)
+        pipe.execute()
+
+    def claim_finish(self, openid: str, msgid: str) -> str | None:
+        """Take a parked job-finish event (its status), or None; only one caller gets it."""
+        key = keys.alert_unclaimed_finishes(openid)
+        value = self.redis.hget(key, msgid)
+        if value is None or not self.redis.hdel(key, msgid):
+            return None
+        return value.partition("|")[2]
+
+    def claim_finish_commands(self, openid: str, msgid: str, pipe: Any) -> None:
+        """``claim_finish`` queued on a pipeline: replies are (value, removed count)."""
+        key = keys.alert_unclaimed_finishes(openid)
+        pipe.hget(key, msgid)
+        pipe.hdel(key, msgid)
+
+    def parked_finishes(self, openid: str) -> dict[str, int]:
+        raw = self.redis.hgetall(keys.alert_unclaimed_finishes(openid))
+        return {msgid: int(value.partition("|")[0]) for msgid, value in raw.items()}
+
+    # -- answers ------------------------------------------------------------------------------
+
+    def open_warning(self, openid: str, alert_id: str, client: Any = None) -> None:
+        (client or self.redis).set(keys.alert_open_warning(openid), alert_id,
+                                   ex=OPEN_WARNING_TTL_S)
+
+    def current_warning(self, openid: str) -> str | None:
+        value = self.redis.get(keys.alert_open_warning(openid))
+        return str(value) if value else None
+
+    # -- escalation ---------------------------------------------------------------------------
+
+    def schedule_deadline(self, alert_id: str, deadline_ms: int, client: Any = None) -> None:
+        (client or self.redis).zadd(keys.alert_deadlines(), {alert_id: deadline_ms}, nx=True)
+
+    def clear_deadline(self, alert_id: str) -> None:
+        self.redis.zrem(keys.alert_deadlines(), alert_id)
+
+    def due(self, at_ms: int, limit: int = 500) -> list[str]:
+        return list(self.redis.zrangebyscore(keys.alert_deadlines(), "-inf", at_ms, start=0,
+                                             num=limit))
+
+    def escalate_once(self, alert_id: str, at_ms: int) -> bool:
+        return bool(self._escalate_once(keys=[keys.alert(alert_id)], args=[at_ms]))
+
+    # -- urgent cases -------------------------------------------------------------------------
+
+    def add_urgent_case(self, alert_id: str, at_ms: int) -> None:
+        self.redis.zadd(keys.alert_urgent_cases(), {alert_id: at_ms}, nx=True)
+
+    def urgent_cases(self, limit: int = DEFAULT_LIST_LIMIT) -> list[str]:
+        return list(self.redis.zrevrange(keys.alert_urgent_cases(), 0, limit - 1))
+
+    def remove_urgent_case(self, alert_id: str) -> None:
+        self.redis.zrem(keys.alert_urgent_cases(), alert_id)
+
+    # -- the 96110 call-back queue -------------------------------------------------------------
+
+    def add_callback(self, entry: dict[str, Any]) -> bool:
+        """Queue a call-back once per id (``<alert id>:<reason>``); False if already queued."""
+        return bool(self._add_callback(
+            keys=[keys.alert_callbacks_open(), keys.alert_callback_items()],
+            args=[entry["id"], json.dumps(entry, ensure_ascii=False), entry["created_ms"]]))
+
+    def callback(self, entry_id: str) -> dict[str, Any] | None:
+        raw = self.redis.hget(keys.alert_callback_items(), entry_id)
+        return json.loads(raw) if raw else None
+
+    def open_callbacks(self, limit: int = DEFAULT_LIST_LIMIT) -> list[dict[str, Any]]:
+        ids = self.redis.zrange(keys.alert_callbacks_open(), 0, limit - 1)
+        if not ids:
+            return []
+        rows = self.redis.hmget(keys.alert_callback_items(), ids)
+        return [json.loads(r) for r in rows if r]
+
+    def record_callback_outcome(self, entry_id: str, outcome: str, staff: str, note: str,
+                                at_ms: int) -> dict[str, Any] | None:
+        """Add a call attempt; a final outcome takes the entry out of the open queue."""
+        items, open_key = keys.alert_callback_items(), keys.alert_callbacks_open()
+        with self.redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    pipe.watch(items)
+                    raw = pipe.hget(items, entry_id)
+                    if not raw:
+                        pipe.unwatch()
+                        return None
+                    entry = json.loads(raw)
+                    entry.setdefault("attempts", []).append(
+                        {"at_ms": at_ms, "staff": staff, "outcome": outcome, "note": note[:500]})
+                    if outcome in CALLBACK_FINAL:
+                        entry["status"] = "done"
+                        entry["closed_ms"] = at_ms
+                    pipe.multi()
+                    pipe.hset(items, entry_id, json.dumps(entry, ensure_ascii=False))
+                    if outcome in CALLBACK_FINAL:
+                        pipe.zrem(open_key, entry_id)
+                    pipe.execute()
+                    return dict(entry)
+                except WatchError:
+                    continue  # someone else recorded an attempt meanwhile: read again
+
+    # -- numbers nobody registered -------------------------------------------------------------
+
+    def count_unregistered(self, day: str, phone_key: str) -> None:
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hincrby(keys.alert_unregistered_counts(), day, 1)
+        pipe.pfadd(keys.alert_unregistered_numbers(day), phone_key)
+        pipe.expire(keys.alert_unregistered_numbers(day), self.retention_s)
+        pipe.execute()
+
+    def unregistered_counts(self, days: list[str]) -> list[dict[str, Any]]:
+        counts = self.redis.hmget(keys.alert_unregistered_counts(), days) if days else []
+        # One PFCOUNT per day: redis-py refuses PFCOUNT in a cluster pipeline.
+        distinct = [self.redis.pfcount(keys.alert_unregistered_numbers(day)) for day in days]
+        return [{"day": day, "alerts": int(c or 0), "numbers": int(n or 0)}
+                for day, c, n in zip(days, counts, distinct)]
+
+
+def _entry(event: str, actor: str, at_ms: int, **detail: Any) -> str:
+    return json.dumps({"at_ms": int(at_ms), "event": event, "actor": actor, "detail": detail},
+                      ensure_ascii=False, separators=(",", ":"))

@@ -1,0 +1,66 @@
+"""Every multi-key operation of the alerts feature runs on a real 3-master cluster."""
+
+from __future__ import annotations
+
+import json
+
+from alerts.ingest import accept
+from alerts.store import AlertStore
+from content.library import load_library
+from store.streams import DurableQueue
+from tests.alerts.conftest import alert_body
+from worker.queues import WARNINGS
+
+
+def test_alert_create_and_timeline_updates_work_on_a_cluster(cluster_redis):
+    store = AlertStore(cluster_redis, 3600)
+    assert store.create("a1", {"status": "received"},
+                        [{"event": "received", "actor": "x", "at_ms": 1}]) is True
+    assert store.create("a1", {"status": "x"}, []) is False
+    store.update("a1", {"status": "warned"}, event="sent", actor="worker", at_ms=2)
+    assert store.get("a1")["status"] == "warned"
+    assert [e["event"] for e in store.timeline("a1")] == ["received", "sent"]
+
+
+def test_callback_queue_operations_work_on_a_cluster(cluster_redis):
+    store = AlertStore(cluster_redis, 3600)
+    entry = {"id": "a1:paid", "alert_id": "a1", "reason": "paid", "created_ms": 1}
+    assert store.add_callback(entry) is True
+    assert store.add_callback(entry) is False
+    outcome = store.record_callback_outcome("a1:paid", "reached_paid", "duty", "", 2)
+    assert outcome["status"] == "done"
+    assert store.open_callbacks() == []
+
+
+def test_unregistered_counting_works_on_a_cluster(cluster_redis):
+    store = AlertStore(cluster_redis, 3600)
+    store.count_unregistered("20240101", "k1")
+    store.count_unregistered("20240101", "k1")
+    assert store.unregistered_counts(["20240101"]) == [
+        {"day": "20240101", "alerts": 2, "numbers": 1}]
+
+
+def test_batch_ingest_pipeline_works_on_a_cluster(cluster_redis, config):
+    results = accept(config, cluster_redis, [alert_body("c1"), alert_body("c2"),
+                                             alert_body("c1")],
+                     "demo-platform", set(load_library().types_by_id))
+    assert [r.status for r in results] == ["accepted", "accepted", "duplicate"]
+    queue = DurableQueue(cluster_redis, WARNINGS, config.queue)
+    entries = cluster_redis.xrange(queue.stream)
+    assert [json.loads(f["payload"])["alert_id"] for _, f in entries] == ["c1", "c2"]
+
+
+def test_recording_a_sent_warning_works_on_a_cluster(cluster_redis, config):
+    from alerts.delivery import Deliverer, Recipient
+    from content.library import load_library as lib
+
+    deliverer = Deliverer(config, cluster_redis, wechat=None, library=lib())
+    store = deliverer.store
+    store.create("a1", {"status": "received", "detected_ms": "1"}, [])
+    store.claim("a1", "r:o1", 1, "template", 1000)
+    store.park_finish("o1", "77", "success", 2)  # the receipt came first
+    deliverer._record_sent("a1", Recipient("o1", "owner", "r:o1"), store.get("a1"),  # noqa: SLF001
+                           "template", "77", 3)
+    assert store.marker("a1", "r:o1").state == "delivered"
+    assert store.current_warning("o1") == "a1"
+    assert store.due(10**13) == ["a1"]

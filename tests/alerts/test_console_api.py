@@ -1,0 +1,136 @@
+"""The alert desk's JSON: roles and areas, call-back outcomes, dead letters, counts, funnel."""
+
+from __future__ import annotations
+
+import json
+
+from alerts.answers import queue_callback
+from alerts.intake import record_alert
+from alerts.store import AlertStore
+from store.phones import PhoneVault
+from store.streams import DurableQueue
+from tests.alerts.conftest import alert_body, sign
+from worker.queues import WARNINGS
+
+PHONE = "13500135000"
+
+
+def login(client, role, station=""):
+    with client.session_transaction() as session:
+        session["user"] = {"username": f"u_{role}", "role": role, "station": station}
+        session["csrf_token"] = "t"
+    return {"X-CSRF-Token": "t"}
+
+
+def ingest_and_record(client, redis, config, alert_id="a1", **overrides):
+    raw, headers = sign(alert_body(alert_id, PHONE, **overrides))
+    assert client.post("/api/v1/alerts", data=raw, headers=headers).status_code == 202
+    queue = DurableQueue(redis, WARNINGS, config.queue)
+    queue.ensure_group()
+    for job in queue.read("t", block_ms=0):
+        record_alert(config, redis, queue, job.payload, job.enqueued_ms, 1e9)
+        queue.ack(job)
+
+
+def test_staff_apis_need_a_login(client):
+    assert client.get("/api/v1/alerts").status_code == 401
+
+
+def test_duty_sees_the_alert_list_detail_and_timeline_with_masked_number(client, redis, config):
+    ingest_and_record(client, redis, config)
+    login(client, "duty")
+    assert client.get("/api/v1/alerts/a1").get_json()["phone_masked"] == "135****5000"
+    listed = client.get("/api/v1/alerts").get_json()["alerts"]
+    assert [a["alert_id"] for a in listed] == ["a1"]
+    assert listed[0]["phone_masked"] == "135****5000" and PHONE not in json.dumps(listed)
+    timeline = client.get("/api/v1/alerts/a1/timeline").get_json()["timeline"]
+    assert [e["event"] for e in timeline][:2] == ["received", "queued"]
+
+
+def test_officer_sees_only_their_station(client, redis, config):
+    ingest_and_record(client, redis, config)
+    login(client, "officer", station="s9")
+    assert client.get("/api/v1/alerts/a1").status_code == 403
+    assert client.get("/api/v1/alerts").get_json()["alerts"] == []
+
+
+def test_unregistered_high_risk_number_is_counted_and_queued_for_callback(client, redis, config):
+    ingest_and_record(client, redis, config, risk_level="high")
+    login(client, "duty")
+    days = client.get("/api/v1/alerts/unregistered?days=1").get_json()["days"]
+    assert days[0]["alerts"] == 1 and days[0]["numbers"] == 1
+    (entry,) = client.get("/api/v1/alerts/callbacks").get_json()["callbacks"]
+    assert entry["reason"] == "unregistered_high_risk" and entry["phone_masked"] == "135****5000"
+
+
+def test_callback_outcome_closes_the_entry_and_is_timelined_and_audited(client, redis, config):
+    ingest_and_record(client, redis, config, risk_level="high")
+    headers = login(client, "duty")
+    entry_id = "a1:unregistered_high_risk"
+    response = client.post(f"/api/v1/alerts/callbacks/{entry_id}/outcome", headers=headers,
+                           json={"outcome": "reached_safe", "note": "已核实"})
+    assert response.status_code == 200
+    assert client.get("/api/v1/alerts/callbacks").get_json()["callbacks"] == []
+    events = [e["event"] for e in AlertStore(redis, 86400).timeline("a1")]
+    assert "callback" in events
+    from console.audit import entries
+
+    assert entries(redis, action="alert.callback")[0]["actor"] == "u_duty"
+
+
+def test_revealing_the_number_to_call_is_audited(client, redis, config):
+    ingest_and_record(client, redis, config, risk_level="high")
+    headers = login(client, "duty")
+    response = client.post("/api/v1/alerts/callbacks/a1:unregistered_high_risk/reveal",
+                           headers=headers)
+    assert response.get_json()["phone"] == PHONE
+    from console.audit import entries
+
+    assert entries(redis, action="alert.reveal_phone")
+
+
+def test_counterpart_feeds_the_risk_list(client, redis, config):
+    ingest_and_record(client, redis, config, counterpart="https://fake-police.cn/case")
+    from bot.risklist import lookup
+
+    assert lookup(redis, "fake-police.cn")["fraud_type"] == "police"
+
+
+def test_dead_letters_show_masked_numbers_and_can_be_retried(client, redis, config):
+    vault = PhoneVault.from_config(config.privacy)
+    queue = DurableQueue(redis, WARNINGS, config.queue)
+    queue.ensure_group()
+    queue.enqueue("alert.received", {"alert_id": "x", "phone_enc": vault.encrypt(PHONE),
+                                     "phone_key": vault.lookup_key(PHONE)}, job_id="alert:x")
+    (job,) = queue.read("t", block_ms=0)
+    queue.bury(job, "test")
+    headers = login(client, "duty")
+    (row,) = client.get("/api/v1/alerts/dead-letters").get_json()["dead_letters"]
+    assert row["payload"]["phone_masked"] == "135****5000" and PHONE not in json.dumps(row)
+    assert client.post(f"/api/v1/alerts/dead-letters/{row['entry_id']}/retry",
+                       headers=headers).status_code == 200
+    assert queue.dead_letters() == []
+
+
+def test_funnel_counts_come_from_counters(client, redis, config):
+    ingest_and_record(client, redis, config)
+    login(client, "duty")
+    stats = client.get("/api/v1/alerts/stats").get_json()
+    assert stats["funnel"]["received"] == 1
+    assert set(stats["funnel"]) == {"received", "sent", "delivered", "answered", "escalated"}
+
+
+def test_urgent_case_checklist_can_be_ticked(client, redis, config):
+    ingest_and_record(client, redis, config)
+    store = AlertStore(redis, 86400)
+    queue = DurableQueue(redis, WARNINGS, config.queue)
+    from alerts.answers import open_urgent_case
+
+    open_urgent_case(store, redis, queue, "a1", "follower:x", 1)
+    headers = login(client, "duty")
+    (case,) = client.get("/api/v1/alerts/urgent").get_json()["cases"]
+    assert [c["item"] for c in case["checklist"]][2] == "stop_payment"
+    response = client.post("/api/v1/alerts/a1/checklist", headers=headers,
+                           json={"item": "stop_payment", "done": True})
+    assert response.get_json()["checklist"]["stop_payment"]["staff"] == "u_duty"
+    assert queue_callback(store, "a1", "paid", store.get("a1"), 2) is False  # once per reason

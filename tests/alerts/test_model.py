@@ -1,0 +1,64 @@
+"""Pure decisions: validation, answers, template values, links, signatures."""
+
+from __future__ import annotations
+
+from alerts import links, messages, signing
+from alerts.model import classify_answer, parse_detected_at, validate_alert
+from config import AlertsConfig
+from content.library import load_library
+
+TYPES = {"police", "other"}
+
+
+def test_detected_at_accepts_unix_seconds_and_iso_with_offset():
+    assert parse_detected_at(1700000000.5) == 1700000000500
+    assert parse_detected_at("2023-11-14T22:13:20+00:00") == 1700000000000
+
+
+def test_phone_in_international_format_is_normalised():
+    alert, errors = validate_alert({"alert_id": "x", "phone": "+86 138-0013-8000",
+                                    "fraud_type": "police", "channel": "sms",
+                                    "counterpart": "10690000", "risk_level": "low",
+                                    "detected_at": 1, "source": "p"}, fraud_types=TYPES,
+                                   source="p", now=2)
+    assert errors == [] and alert.phone == "13800138000" and alert.source == "p"
+
+
+def test_unknown_fields_are_reported():
+    _, errors = validate_alert({"extra": 1}, fraud_types=TYPES, source="p", now=0)
+    assert "extra" in {e.field for e in errors}
+
+
+def test_answers_are_anchored():
+    assert classify_answer("1") == "safe" and classify_answer("已挂断") == "safe"
+    assert classify_answer("2") == "paid" and classify_answer("需要帮助") == "paid"
+    assert classify_answer("12") is None and classify_answer("我已转账了吗") is None
+
+
+def test_template_values_fit_keyword_limits():
+    facts = messages.WarningFacts("a1", "investment", "call", "https://" + "x" * 80 + ".cn",
+                                  "high", 0, "138****8000")
+    values = messages.template_values(load_library(), facts, "alert_value_advice")
+    data = messages.template_data(AlertsConfig().template_fields, values)
+    assert len(data["character_string3"]["value"]) == 32
+    assert len(data["thing1"]["value"]) <= 20
+
+
+def test_answer_link_round_trips_and_rejects_tampering_and_expiry():
+    token = links.make_token("k" * 20, "a1", "openid1", 100)
+    assert links.read_token("k" * 20, token, 50) == links.AnswerToken("a1", "openid1", 100)
+    assert links.read_token("k" * 20, token, 101) is None
+    assert links.read_token("other-key-123456", token, 50) is None
+
+
+def test_signature_covers_the_nonce():
+    config = AlertsConfig(source_keys=("p:0123456789abcdef",))
+    headers = signing.signed_headers("p", "0123456789abcdef", b"{}", 1000, "nonce-0001")
+    assert signing.check_signature(config, headers, b"{}", 1000).source == "p"
+    headers["X-Alert-Nonce"] = "nonce-0002"
+    try:
+        signing.check_signature(config, headers, b"{}", 1000)
+    except signing.SignatureRefused as exc:
+        assert exc.status == 401
+    else:
+        raise AssertionError("a swapped nonce must break the signature")
