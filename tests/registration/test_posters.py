@@ -1,0 +1,90 @@
+"""QR codes and posters: created once through the WeChat API, decoded back from the image."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from registration import directory as d
+from registration import poster
+from registration.qr import cached_qr
+from store import keys
+
+
+@pytest.fixture
+def staff(client, redis):
+    d.save_station(redis, d.Station("s1", "城东派出所"))
+    d.save_community(redis, d.Community("c1", "幸福社区", "s1"))
+    d.save_officer(redis, d.Officer("o1", "张警官", "010001", "s1", "c1"))
+    with client.session_transaction() as session:
+        session["user"] = {"username": "admin", "role": "admin", "station": ""}
+    return client
+
+
+def _decode(png: bytes) -> list[str]:
+    return [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))]
+
+
+def test_officer_poster_png_decodes_back_to_the_officers_qr_url(staff, redis):
+    response = staff.get("/api/v1/officers/o1/poster.png")
+    assert response.status_code == 200 and response.mimetype == "image/png"
+    assert _decode(response.data) == [cached_qr(redis, "o:o1").url]
+
+
+def test_community_poster_png_decodes_back_to_the_communitys_qr_url(staff, redis):
+    png = staff.get("/api/v1/communities/c1/poster.png").data
+    assert _decode(png) == [cached_qr(redis, "c:c1").url]
+
+
+def test_svg_poster_names_officer_community_station_and_hotline(staff):
+    svg = staff.get("/api/v1/officers/o1/poster.svg").get_data(as_text=True)
+    for text in ("张警官", "010001", "幸福社区", "城东派出所", "96110", "<path"):
+        assert text in svg
+
+
+def test_svg_poster_qr_modules_match_the_url(staff, redis):
+    """Re-generate the matrix from the URL and compare it with the SVG's dark modules."""
+    svg = staff.get("/api/v1/officers/o1/poster.svg").get_data(as_text=True)
+    url = cached_qr(redis, "o:o1").url
+    left, top, px = poster.qr_box(url)
+    expected = "".join(f"M{left + c * px} {top + r * px}h{px}v{px}h-{px}z"
+                       for r, row in enumerate(poster.qr_matrix(url))
+                       for c, dark in enumerate(row) if dark)
+    assert f'd="{expected}"' in svg
+
+
+def test_the_qr_code_is_created_once_and_then_served_from_cache(staff, sbx):
+    for _ in range(3):
+        staff.get("/api/v1/officers/o1/poster.png")
+    assert sbx.stats()["api_calls"].get("qrcode/create") == 1
+
+
+def test_station_zip_holds_png_and_svg_of_every_officer_and_community(staff, redis):
+    d.save_officer(redis, d.Officer("o2", "李警官", "010002", "s1"))
+    response = staff.get("/api/v1/stations/s1/posters.zip")
+    names = sorted(zipfile.ZipFile(io.BytesIO(response.data)).namelist())
+    assert names == ["community-c1.png", "community-c1.svg", "officer-o1.png",
+                     "officer-o1.svg", "officer-o2.png", "officer-o2.svg"]
+
+
+def test_poster_export_is_audited(staff, redis):
+    staff.get("/api/v1/officers/o1/poster.svg")
+    entries = redis.xrange(keys.audit_log())
+    assert entries[-1][1]["action"] == "registration.poster.export"
+
+
+def test_missing_cjk_font_is_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setattr(poster, "FONT_PATH", tmp_path / "none.ttc")
+    text = poster.PosterText("t", "h", "p", "c", "96110")
+    with pytest.raises(poster.PosterError, match="bootstrap.sh"):
+        poster.render_png("http://weixin.qq.com/q/x", text)
+
+
+def test_wechat_refusing_the_qr_code_is_reported_as_bad_gateway(staff, sbx):
+    sbx.set_fault(api="qrcode/create", fault="errcode", errcode=45029)
+    response = staff.get("/api/v1/officers/o1/poster.png")
+    assert response.status_code == 502 and "45029" in response.get_json()["error"]
