@@ -143,7 +143,10 @@ def test_demo_runs_everything_and_restart_keeps_data(demo):
         assert health.json() == {"redis": True, "web": True, "worker": True, "scheduler": True}
         phone = SandboxClient(f"http://127.0.0.1:{ports['sandbox']}")
         openid = phone.new_citizen()
-        phone.follow(openid)  # strict client: raises unless the webhook accepted it
+        # Scanning the seeded officer's code: the welcome reply arrives on the phone.
+        phone.follow(openid, scene="o:demo-o1")
+        replies = [m for m in phone.messages(openid=openid) if m["kind"] == "reply"]
+        assert replies, "no welcome reply"
     finally:
         assert _stop(proc) == 0
     store = redis_lib.Redis(port=ports["redis"])
