@@ -49,3 +49,5 @@ def create_app(config: Config | None = None, redis: RedisClient | None = None) -
 def configure_logging(config: Config) -> None:
     logging.basicConfig(level=config.service.log_level,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # APScheduler logs every run of every job at INFO (the broadcast sync runs every 2 s).
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.root.level))
