@@ -38,6 +38,7 @@ from config import EXAMPLE_CONFIG, load_config  # noqa: E402
 from store import keys  # noqa: E402
 from store.followers import Follower  # noqa: E402
 from tests import servers  # noqa: E402
+from benchmarks.harness import wait_http  # noqa: E402
 
 OPENID_CHARS = string.ascii_letters + string.digits + "_-"
 
@@ -59,15 +60,6 @@ def write_followers(r: redis_lib.Redis, count: int, communities: int) -> None:
     pipe.execute()
 
 
-def _wait_http(url: str, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.RequestException:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not come up")
 
 
 def run_dispatcher(env: dict[str, str], run_id: str) -> tuple[float, float]:
@@ -108,8 +100,8 @@ def main() -> int:
         for role in ("sandbox", "web"):
             procs.append(subprocess.Popen([sys.executable, "-m", "cli", role], cwd=ROOT, env=env,
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        _wait_http(sandbox_url + "sandbox/api/account")
-        _wait_http(f"http://127.0.0.1:{web_port}/healthz")
+        wait_http(sandbox_url + "sandbox/api/account")
+        wait_http(f"http://127.0.0.1:{web_port}/healthz")
         config = load_config(EXAMPLE_CONFIG, environ=env, demo=True)
         r = redis_lib.Redis.from_url(redis_url, decode_responses=True)
 

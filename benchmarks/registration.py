@@ -49,6 +49,7 @@ from wechatpy.crypto import WeChatCrypto  # noqa: E402
 
 from config import EXAMPLE_CONFIG, load_config  # noqa: E402
 from tests.servers import free_port, start_redis, stop  # noqa: E402
+from benchmarks.harness import percentile, wait_http  # noqa: E402
 from tests.wx import event_xml, signed_query, text_xml  # noqa: E402
 
 DEFAULT_FOLLOWERS = 20_000
@@ -56,8 +57,6 @@ OFFICERS = 50
 TRANSIENT_PATTERNS = ("wx:{dedup:*", "q:*", "reg:rl:*", "reg:sms:done:*", "dlg:*")
 
 
-def percentile(values: list[float], q: float) -> float:
-    return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
 
 
 class Webhook:
@@ -139,15 +138,6 @@ class Codes:
             return self.codes.pop(phone)
 
 
-def wait_http(url: str, timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not start")
 
 
 def seed(r: redis_lib.Redis) -> None:

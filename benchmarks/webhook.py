@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from config import EXAMPLE_CONFIG, load_config  # noqa: E402
+from benchmarks.harness import percentile  # noqa: E402
 from tests.servers import free_port, start_redis, stop  # noqa: E402
 from tests.wx import signed_query, text_xml  # noqa: E402
 
@@ -156,10 +157,6 @@ class Load:
         return sorted(latencies)
 
 
-def percentile(sorted_values: list[float], q: float) -> float:
-    if not sorted_values:
-        return float("nan")
-    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
 
 
 def wait_port(port: int, timeout_s: float = 30) -> None:
