@@ -9,17 +9,16 @@ take thousands of alerts a second.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from alerts.model import validate_alert
 from config import Config
-from store import keys, metrics
+from store import metrics
 from store.phones import PhoneVault
 from store.redis import RedisClient
-from store.streams import _ENQUEUE_ONCE, JOB_MARKER_TTL_S, STREAM_MAXLEN, DurableQueue
+from store.streams import DurableQueue
 from worker.queues import WARNINGS
 
 ACCEPTED, DUPLICATE, INVALID = "accepted", "duplicate", "invalid"
@@ -76,24 +75,12 @@ def accept(config: Config, redis: RedisClient, items: list[Any], source: str,
         results.append(None)
         to_queue.append((index, alert.alert_id, payload))
     if to_queue:
-        for (index, alert_id, _), added in zip(to_queue, _enqueue_all(queue, to_queue, now)):
+        added_flags = queue.enqueue_many(
+            "alert.received", [(job_id(alert_id), payload) for _, alert_id, payload in to_queue],
+            now_ms=int(now * 1000))
+        for (index, alert_id, _), added in zip(to_queue, added_flags):
             results[index] = ItemResult(index, alert_id, ACCEPTED if added else DUPLICATE)
         accepted = sum(1 for r in results if r is not None and r.status == ACCEPTED)
         if accepted:
             metrics.incr(redis, "alerts_received_total", accepted)
     return [r for r in results if r is not None]
-
-
-def _enqueue_all(queue: DurableQueue, items: list[tuple[int, str, dict[str, Any]]],
-                 now: float) -> list[bool]:
-    """``DurableQueue.enqueue`` for many jobs in one pipeline (same script, same guarantees)."""
-    now_ms = str(int(now * 1000))
-    pipe = queue.redis.pipeline(transaction=False)
-    for _, alert_id, payload in items:
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-        # EVAL, not EVALSHA: a pipeline cannot recover from NOSCRIPT mid-batch (e.g. after a
-        # Redis restart), and the script is short.
-        pipe.execute_command("EVAL", _ENQUEUE_ONCE, 2, queue.stream,
-                  keys.queue_job_marker(queue.name, job_id(alert_id)), JOB_MARKER_TTL_S,
-                  STREAM_MAXLEN, job_id(alert_id), "alert.received", body, now_ms)
-    return [bool(entry) for entry in pipe.execute()]

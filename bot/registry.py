@@ -13,7 +13,8 @@ warning answer always works, even mid-dialog), then an open multi-step dialog (`
 then the free-text fallback (the scam check). Events route by event
 type, CLICK events also by menu key (``on_menu``). Each handler takes the parsed wechatpy
 message and a ``HandlerContext`` and returns reply text, a wechatpy reply, or ``None`` for the
-plain "success" answer, so handlers are testable without HTTP.
+plain "success" answer, so handlers are testable without HTTP. A handler may return ``PASS``
+to hand the message to the next candidate in routing order.
 """
 
 from __future__ import annotations
@@ -21,13 +22,9 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterator
 
 log = logging.getLogger(__name__)
-
-
-class HandlerContext(Protocol):
-    """What a handler may use: config, store, content, queues and the clock (see bot.context)."""
 
 
 Handler = Callable[[Any, Any], Any]
@@ -42,11 +39,15 @@ class Registry:
     dialog_routes: dict[str, Handler] = field(default_factory=dict)
     text_fallback: Handler | None = None
 
-    def on_text(self, pattern: str) -> Callable[[Handler], Handler]:
+    def on_text(self, pattern: str, *, first: bool = False) -> Callable[[Handler], Handler]:
+        """``first=True`` puts the route ahead of all others (it may still ``PASS``)."""
         compiled = re.compile(pattern)
 
         def register(handler: Handler) -> Handler:
-            self.text_routes.append((compiled, handler))
+            if first:
+                self.text_routes.insert(0, (compiled, handler))
+            else:
+                self.text_routes.append((compiled, handler))
             return handler
         return register
 
@@ -78,22 +79,39 @@ class Registry:
             return handler
         return register
 
-    def route(self, msg: Any, dialog_name: str | None = None) -> Handler | None:
-        """The handler for a message, or None when nothing answers it."""
+    def candidates(self, msg: Any, dialog_name: str | None = None) -> Iterator[Handler]:
+        """Every handler that could answer, in routing order."""
         if msg.type == "text":
             content = (msg.content or "").strip()
             for pattern, handler in self.text_routes:
                 if pattern.search(content):
-                    return handler
+                    yield handler
             if dialog_name and dialog_name in self.dialog_routes:
-                return self.dialog_routes[dialog_name]
-            return self.text_fallback
+                yield self.dialog_routes[dialog_name]
+            if self.text_fallback is not None:
+                yield self.text_fallback
+            return
         if msg.type == "event":
             event = (msg.event or "").lower()
-            if event == "click":
-                return self.menu_routes.get(getattr(msg, "key", "") or "")
-            return self.event_routes.get(event)
-        return self.message_routes.get(msg.type)
+            found = (self.menu_routes.get(getattr(msg, "key", "") or "") if event == "click"
+                     else self.event_routes.get(event))
+        else:
+            found = self.message_routes.get(msg.type)
+        if found is not None:
+            yield found
 
+    def dispatch(self, msg: Any, ctx: Any, dialog_name: str | None = None) -> Any:
+        """The first answer that is not ``PASS``; ``NOT_HANDLED`` when nothing answered."""
+        for handler in self.candidates(msg, dialog_name):
+            result = handler(msg, ctx)
+            if result is not PASS:
+                return result
+        return NOT_HANDLED
+
+
+# A handler returns PASS to let the next candidate answer (e.g. "1" is a warning answer only
+# while the follower has an open warning).
+PASS = object()
+NOT_HANDLED = object()
 
 registry = Registry()

@@ -20,7 +20,7 @@ from wechatpy.replies import BaseReply, TextReply
 from bot import inbound
 from bot.context import HandlerContext
 from bot.dialogs import DIALOG_NAME
-from bot.registry import Registry
+from bot.registry import NOT_HANDLED, Registry
 from store import keys
 
 log = logging.getLogger(__name__)
@@ -101,18 +101,18 @@ def make_blueprint(registry: Registry) -> Blueprint:
                 return _xml_response(cached)
             return _success()
 
-        handler = registry.route(message, dialog_name)
-        if handler is None:
-            log.info("webhook: no handler for %s/%s from %s", message.type,
-                     getattr(message, "event", "-"), short_id(message.source))
-            return _success()
         try:
-            result = handler(message, ctx)
+            result = registry.dispatch(message, ctx, dialog_name)
         except Exception:
             # Release the claim so WeChat's retry can handle the message again.
             redis.delete(dedup)
-            log.exception("webhook: handler %s failed", getattr(handler, "__name__", handler))
+            log.exception("webhook: handling %s from %s failed", message.type,
+                          short_id(message.source))
             abort(500)
+        if result is NOT_HANDLED:
+            log.info("webhook: no handler for %s/%s from %s", message.type,
+                     getattr(message, "event", "-"), short_id(message.source))
+            result = None
         xml = _render(result, message, box)
         if xml is None:
             redis.set(dedup, "success", xx=True, keepttl=True)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot.registry import registry
-from registration.binding import GUARD, OWN, OWNER, Reply
+from registration.binding import GUARD, OWN, Reply
 from registration.wiring import binder
+from store.followers import OWNER
 
 
 def _render(ctx: Any, reply: Reply) -> str:

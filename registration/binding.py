@@ -28,7 +28,7 @@ from typing import Any
 
 from registration import follow, limits, stats
 from store import keys
-from store.followers import GUARDIAN, MAX_GUARDED, OWNER, FollowerDirectory
+from store.followers import GUARDIAN, MAX_GUARDED, FollowerDirectory
 from store.phones import InvalidPhone, PhoneVault, mask, normalize_mobile
 from store.redis import RedisClient
 from store.streams import DurableQueue

@@ -66,7 +66,6 @@ class DurableQueue:
     def __post_init__(self) -> None:
         self.stream = keys.queue_stream(self.name)
         self.dead = keys.queue_dead_letters(self.name)
-        self._enqueue_once = self.redis.register_script(_ENQUEUE_ONCE)
 
     def ensure_group(self) -> None:
         try:
@@ -77,14 +76,23 @@ class DurableQueue:
 
     def enqueue(self, job_type: str, payload: dict[str, Any], job_id: str | None = None) -> bool:
         """Append a job; with ``job_id``, a second enqueue of the same id is a no-op (False)."""
-        job_id = job_id or uuid.uuid4().hex
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-        now_ms = str(int(time.time() * 1000))
-        entry = self._enqueue_once(
-            keys=[self.stream, keys.queue_job_marker(self.name, job_id)],
-            args=[JOB_MARKER_TTL_S, STREAM_MAXLEN, job_id, job_type, body, now_ms],
-        )
-        return entry is not None and entry is not False
+        return self.enqueue_many(job_type, [(job_id or uuid.uuid4().hex, payload)])[0]
+
+    def enqueue_many(self, job_type: str, jobs: list[tuple[str, dict[str, Any]]],
+                     now_ms: int | None = None) -> list[bool]:
+        """Append many (job_id, payload) jobs in one round trip; per job, False = already queued.
+
+        EVAL rather than EVALSHA: a pipeline cannot recover from NOSCRIPT halfway (e.g. after a
+        Redis restart), and the script is short.
+        """
+        stamp = str(now_ms if now_ms is not None else int(time.time() * 1000))
+        pipe = self.redis.pipeline(transaction=False)
+        for job_id, payload in jobs:
+            body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+            pipe.execute_command("EVAL", _ENQUEUE_ONCE, 2, self.stream,
+                                 keys.queue_job_marker(self.name, job_id), JOB_MARKER_TTL_S,
+                                 STREAM_MAXLEN, job_id, job_type, body, stamp)
+        return [bool(entry) for entry in pipe.execute()]
 
     def depth(self) -> int:
         """Jobs not yet acknowledged: waiting in the stream plus pending in the group."""

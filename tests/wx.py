@@ -27,7 +27,7 @@ def text_xml(openid: str, content: str, msg_id: int | None = None,
 
 def event_xml(openid: str, event: str, key: str | None = None,
               create_time: int | None = None, **extra: str) -> str:
-    parts = [f"<ToUserName><![CDATA[gh_demo]]></ToUserName>",
+    parts = ["<ToUserName><![CDATA[gh_demo]]></ToUserName>",
              f"<FromUserName><![CDATA[{openid}]]></FromUserName>",
              f"<CreateTime>{create_time or int(time.time()) + next(_counter)}</CreateTime>",
              "<MsgType><![CDATA[event]]></MsgType>", f"<Event><![CDATA[{event}]]></Event>"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from alerts.delivery import Deliverer
-from alerts.store import AlertStore, Marker
+from alerts.store import AlertStore
 from tests.alerts.conftest import alert_body
 
 PHONE = "13800138000"

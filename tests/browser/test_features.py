@@ -83,7 +83,12 @@ def test_officer_previews_and_downloads_posters(page, live_server, staff, app, r
     page.click("nav >> text=站点与海报")
     page.locator("#officers >> text=王警官").wait_for()
     page.click("#officers button[data-preview]")
-    page.wait_for_function("document.getElementById('preview').naturalWidth > 0")
+    # Polled from Python: wait_for_function compiles its predicate with eval(), which the
+    # console's Content-Security-Policy rightly refuses.
+    deadline = time.monotonic() + 10
+    while page.evaluate("() => document.getElementById('preview').naturalWidth") == 0:
+        assert time.monotonic() < deadline, "poster preview never loaded"
+        page.wait_for_timeout(50)
     shot(page, "poster-preview")
     with page.expect_download() as single:
         page.click("#officers a:has-text('下载PNG')")
