@@ -12,11 +12,16 @@ from store.redis import RedisClient
 from store.streams import DurableQueue
 
 
+_NOT_READ = object()
+
+
 @dataclass
 class HandlerContext:
     config: Config
     redis: RedisClient
     clock: Callable[[], float] = field(default=time.time)
+    # The content revision, when the webhook already read it in its first pipeline.
+    content_revision: Any = field(default=_NOT_READ)
 
     def now(self) -> float:
         return self.clock()
@@ -25,7 +30,9 @@ class HandlerContext:
     def library(self) -> Any:
         from content.store import effective_library
 
-        return effective_library(self.redis)
+        if self.content_revision is _NOT_READ:
+            return effective_library(self.redis)
+        return effective_library(self.redis, revision=self.content_revision)
 
     def queue(self, name: str) -> DurableQueue:
         return DurableQueue(self.redis, name, self.config.queue)

@@ -86,14 +86,16 @@ def make_blueprint(registry: Registry) -> Blueprint:
         redis = current_app.config["REDIS"]
         ctx = HandlerContext(config=config, redis=redis)
         dedup = keys.webhook_dedup(inbound.dedup_key(message))
-        # One round trip: claim the message, note the follower's action, read any open dialog.
+        # One round trip: claim the message, note the follower's action, read any open dialog
+        # and the content revision (so the cached library needs no round trip of its own).
         pipe = redis.pipeline(transaction=False)
         pipe.set(dedup, PENDING, nx=True, ex=config.wechat.dedup_ttl_s)
         if message.type != "event" or message.event not in NOT_USER_ACTIONS:
             # Any user action opens WeChat's 48 h customer-service window for this follower.
             pipe.hset(keys.follower_last_active(message.source), message.source, int(ctx.now()))
         pipe.hget(keys.dialog(message.source), DIALOG_NAME)
-        claimed, *_, dialog_name = pipe.execute()
+        pipe.get(keys.content_revision())
+        claimed, *_, dialog_name, ctx.content_revision = pipe.execute()
         if not claimed:
             cached = redis.get(dedup)
             log.info("webhook: duplicate delivery from %s", short_id(message.source))

@@ -75,14 +75,20 @@ def effective_documents(r: redis.Redis, keys: ModuleType = keys_content) -> dict
     return _effective_docs(r, keys)
 
 
-def effective_library(r: redis.Redis, keys: ModuleType = keys_content) -> Library:
+_UNREAD = object()
+
+
+def effective_library(r: redis.Redis, keys: ModuleType = keys_content,
+                      revision: Any = _UNREAD) -> Library:
     """The shipped library with every saved staff edit applied.
 
     Building it costs milliseconds (copy + validate every document), far too much for each
     webhook message, so the built library is cached per process and per store and rebuilt only
-    when the content revision counter moves (one GET per call).
+    when the content revision counter moves (one GET per call, or none when the caller already
+    read ``revision`` in a pipeline of its own, as the webhook does).
     """
-    revision = r.get(keys.content_revision())
+    if revision is _UNREAD:
+        revision = r.get(keys.content_revision())
     cached = _LIBRARY_CACHE.get(r)
     if cached is not None and cached[0] == revision:
         return cached[1]

@@ -68,3 +68,19 @@ def test_scheduler_job_store_on_cluster(cluster_redis):
         scheduler.remove_job("cluster-job")
     finally:
         scheduler.shutdown(wait=False)
+
+
+def test_webhook_handles_messages_on_cluster(cluster_redis, redis_url):
+    """The webhook's pipelined claim/activity/dialog read spans slots: fine unless transactional."""
+    from app import create_app
+    from tests import wx
+    from tests.conftest import make_config
+
+    config = make_config(redis_url, redis={"cluster": True})
+    client = create_app(config, cluster_redis).test_client()
+    xml = wx.text_xml("o_cluster", "帮助", msg_id=123)
+    first = wx.post(client, config, xml)
+    second = wx.post(client, config, xml)
+    assert first.status_code == second.status_code == 200
+    assert wx.reply_text(config, first) == wx.reply_text(config, second)
+    assert wx.reply_text(config, first)
