@@ -21,7 +21,7 @@
         .then(function (details) {
           $("urgent").innerHTML = details.map(function (d) {
             return '<div class="card urgent"><div class="row"><span class="badge urgent">已转账</span><strong>' + C.esc(d.phone_masked) +
-              "</strong><span>" + C.esc(d.fraud_type) + " · " + C.esc(d.counterpart) + '</span><span class="muted">' + C.time(d.answered_ms || d.received_ms) +
+              "</strong><span>" + C.esc(Labels.t("fraud", d.fraud_type)) + " · " + C.esc(d.counterpart) + '</span><span class="muted">' + C.time(d.answered_ms || d.received_ms) +
               '</span><button type="button" class="link" data-timeline="' + C.esc(d.alert_id) + '">时间线</button></div>' +
               "<h3>止付清单</h3>" + checklistHtml(d) + "</div>";
           }).join("");
@@ -34,7 +34,7 @@
       $("alerts").innerHTML = data.alerts.map(function (a) {
         var urgent = a.answer === "paid";
         return '<tr data-timeline="' + C.esc(a.alert_id) + '"' + (urgent ? ' class="urgent"' : "") + "><td>" + C.time(a.received_ms) + "</td><td>" +
-          C.esc(a.phone_masked) + "</td><td>" + C.esc(a.fraud_type) + '</td><td><span class="badge' + (urgent ? " urgent" : "") + '">' +
+          C.esc(a.phone_masked) + "</td><td>" + C.esc(Labels.t("fraud", a.fraud_type)) + '</td><td><span class="badge' + (urgent ? " urgent" : "") + '">' +
           C.esc(L.t("status", a.status)) + "</span></td><td>" + C.esc(a.answer ? L.t("answer", a.answer) : "—") + "</td></tr>";
       }).join("") || '<tr><td colspan="5" class="muted">今日暂无预警</td></tr>';
       $("updated").textContent = "更新于 " + C.time(Date.now()).slice(-8);

@@ -8,7 +8,7 @@
     var opts = outcomes.map(function (o) { return '<option value="' + C.esc(o) + '">' + C.esc(L.t("outcome", o)) + "</option>"; }).join("");
     return '<tr data-id="' + C.esc(cb.id) + '"' + (cb.reason === "paid" ? ' class="urgent"' : "") + "><td>" + C.time(cb.created_ms) + '</td><td><span class="badge' +
       (cb.reason === "paid" ? " urgent" : "") + '">' + C.esc(L.t("reason", cb.reason)) + '</span></td><td><span data-phone>' + C.esc(cb.phone_masked) +
-      '</span> <button type="button" class="link" data-reveal="' + C.esc(cb.id) + '">显示号码</button></td><td>' + C.esc(cb.fraud_type) + " · " + C.esc(cb.counterpart) +
+      '</span> <button type="button" class="link" data-reveal="' + C.esc(cb.id) + '">显示号码</button></td><td>' + C.esc(Labels.t("fraud", cb.fraud_type)) + " · " + C.esc(cb.counterpart) +
       "</td><td>" + (cb.attempts || []).length + '</td><td><form class="row" data-outcome="' + C.esc(cb.id) + '"><select name="outcome">' + opts +
       '</select><input name="note" placeholder="备注" maxlength="200"><button type="submit">记录</button></form></td></tr>';
   }

@@ -2,6 +2,7 @@
 window.Labels = {
   status: { received: "已接收", queued: "排队中", sent: "已推送", delivered: "已送达", answered: "已回复",
             safe: "已确认安全", paid: "已转账", urgent: "紧急", escalated: "已升级", closed: "已结案", failed: "推送失败" },
+  fraud: {"shuadan": "刷单返利", "investment": "虚假网络投资理财（含杀猪盘）", "loan_credit": "虚假网络贷款 / 征信诈骗", "ecommerce_cs": "冒充电商物流客服", "police": "冒充公检法", "boss_acquaintance": "冒充领导、熟人", "shopping": "虚假购物服务", "game_trade": "网络游戏产品虚假交易", "romance": "网络婚恋交友", "flight": "机票退改签", "phishing_link": "仿冒ETC/医保/社保/积分兑换链接", "other": "其他诈骗"},
   answer: { safe: "安全", paid: "已转账" },
   reason: { paid: "已转账", no_answer: "未回复", unregistered: "未绑定", safe: "安全" },
   outcome: { reached_safe: "已联系·安全", reached_paid: "已联系·已被骗", wrong_number: "号码有误",
