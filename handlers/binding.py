@@ -18,11 +18,13 @@ def _render(ctx: Any, reply: Reply) -> str:
     return ctx.reply(reply.name, **reply.fields)
 
 
+@registry.on_menu("BIND_PHONE")
 @registry.on_text(r"^(绑定|绑定手机|绑定手机号|绑定号码|绑定本人)$")
 def start_binding(msg: Any, ctx: Any) -> str:
     return _render(ctx, binder(ctx).start(msg.source, OWN, ctx.now()))
 
 
+@registry.on_menu("GUARD_RELATIVE")
 @registry.on_text(r"^(守护|守护家人|为家人绑定|绑定家人)$")
 def start_guarding(msg: Any, ctx: Any) -> str:
     return _render(ctx, binder(ctx).start(msg.source, GUARD, ctx.now()))

@@ -243,3 +243,10 @@ def _lookup(config, phone):
     from store.phones import PhoneVault
 
     return PhoneVault.from_config(config.privacy).lookup_key(phone)
+
+
+def test_menu_buttons_start_binding_and_guarding(citizen):
+    citizen.follow()
+    assert citizen.click("BIND_PHONE") == citizen.send("绑定")
+    citizen.send("取消")
+    assert citizen.click("GUARD_RELATIVE") == citizen.send("守护")
