@@ -158,14 +158,7 @@ def main() -> int:
         }))
         return 0
     finally:
-        for proc in reversed(procs):
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        servers.stop(list(reversed(procs)))
         tmp.cleanup()
 
 

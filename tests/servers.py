@@ -5,10 +5,13 @@ from __future__ import annotations
 import random
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import redis
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from store.redis import redis_server_binary, wait_until_up
 
@@ -54,11 +57,21 @@ def start_redis(data_dir: Path, port: int | None = None, *, cluster: bool = Fals
 
 def start_cluster(base_dir: Path, masters: int = 3) -> tuple[list[subprocess.Popen[bytes]], list[int]]:
     """Start ``masters`` cluster-mode servers, split the 16384 slots, and join them."""
-    procs, ports = [], []
-    for i in range(masters):
-        proc, port = start_redis(base_dir / f"node{i}", cluster=True)
-        procs.append(proc)
-        ports.append(port)
+    procs: list[subprocess.Popen[bytes]] = []
+    ports: list[int] = []
+    try:
+        for i in range(masters):
+            proc, port = start_redis(base_dir / f"node{i}", cluster=True)
+            procs.append(proc)
+            ports.append(port)
+        _join(ports, masters)
+    except BaseException:
+        stop(procs)  # never leave half a cluster running
+        raise
+    return procs, ports
+
+
+def _join(ports: list[int], masters: int) -> None:
     clients = [redis.Redis(port=p) for p in ports]
     per_node = CLUSTER_SLOTS // masters
     for i, client in enumerate(clients):
@@ -70,7 +83,7 @@ def start_cluster(base_dir: Path, masters: int = 3) -> tuple[list[subprocess.Pop
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if all(_cluster_ready(c, masters) for c in clients):
-            return procs, ports
+            return
         time.sleep(0.1)
     raise RuntimeError("redis cluster did not reach cluster_state:ok")
 
@@ -91,3 +104,14 @@ def stop(procs: list[subprocess.Popen[bytes]]) -> None:
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def serve_wsgi(app: Any, port: int = 0) -> tuple[BaseWSGIServer, str]:
+    """A WSGI app on a real threaded loopback server: (server, base URL ending in '/').
+
+    Stop it with ``server.shutdown()``; the short poll interval keeps that, and so each test, fast.
+    """
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+                     daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}/"

@@ -6,23 +6,20 @@ from __future__ import annotations
 import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from bot.wechat import make_client
 from sandbox.client import SandboxClient
 from sandbox.server import create_app as create_sandbox
 from store import keys
 from tests.conftest import make_config
+from tests.servers import serve_wsgi
 
 
 @pytest.fixture
 def sandbox(redis_url):
     probe = make_config(redis_url)
     app = create_sandbox(probe, webhook_url="http://127.0.0.1:9/wechat")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                     daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}/"
+    server, base = serve_wsgi(app)
     config = make_config(redis_url, wechat={"api_base_url": base, "mp_base_url": base})
     yield config, SandboxClient(base, strict=False)  # no webhook behind this simulator
     app.extensions["sandbox"].webhook.close()

@@ -7,14 +7,13 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 import pytest
 import requests
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer
 
 from alerts.signing import signed_headers
 from config import Config
@@ -27,6 +26,7 @@ from tests.servers import free_port
 from worker.jobs import WorkerContext, run_job
 from worker.process import load_job_modules
 from worker.queues import WARNINGS
+from tests.servers import serve_wsgi
 
 SOURCE = "demo-platform"
 SOURCE_KEY = "demo-alert-source-key-not-for-production"
@@ -48,10 +48,7 @@ def sign(body: Any, now: float | None = None, nonce: str | None = None,
 
 
 def _serve(app: Any, port: int) -> BaseWSGIServer:
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                     daemon=True).start()
-    return server
+    return serve_wsgi(app, port)[0]
 
 
 def live_config(redis_url: str, app_port: int, sbx_port: int, **sections: dict) -> Config:

@@ -3,11 +3,9 @@ simulated phone whose callback reaches the real app."""
 
 from __future__ import annotations
 
-import threading
 from typing import Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
 from bot.menu import create_menu, create_menu_when_up
 from bot.wechat import make_client
@@ -18,13 +16,8 @@ from worker.queues import BOT
 from sandbox.client import SandboxClient
 from tests.bot.conftest import staff_client
 from tests.conftest import make_config
+from tests.servers import serve_wsgi as _serve
 
-
-def _serve(app):  # type: ignore[no-untyped-def]
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                     daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}/"
 
 
 @pytest.fixture

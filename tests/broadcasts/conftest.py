@@ -6,13 +6,11 @@ production fills them; dispatchers call the simulator through bot.wechat.make_cl
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Iterator
 
 import pytest
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from broadcasts import store as bc_store
 from broadcasts.dispatch import Dispatcher
@@ -26,13 +24,8 @@ from store.followers import Follower, FollowerDirectory
 from store.phones import PhoneVault
 from tests import servers
 from tests.conftest import make_config
+from tests.servers import serve_wsgi as serve
 
-
-def serve(app: Any, port: int = 0) -> tuple[BaseWSGIServer, str]:
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                     daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}/"
 
 
 @dataclass

@@ -7,14 +7,13 @@ Playwright must not download its own browser (no network for that here): we poin
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 from typing import Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
 from console.accounts import create_account
+from tests.servers import serve_wsgi
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -45,9 +44,8 @@ def simulator_url() -> Iterator[str]:
     from sandbox.server import create_app as create_simulator
 
     app = create_simulator(load_config(demo=True), webhook_url="http://127.0.0.1:9/wechat")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/"
+    server, base = serve_wsgi(app)
+    yield base
     app.extensions["sandbox"].webhook.close()
     server.shutdown()
 
@@ -63,12 +61,9 @@ def config(redis_url: str, simulator_url: str):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def live_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """The app under a real threaded WSGI server on a free loopback port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    server, base = serve_wsgi(app)
+    yield base.rstrip("/")
     server.shutdown()
-    thread.join(timeout=5)
 
 
 @pytest.fixture

@@ -4,11 +4,9 @@ the app configured against it, a worker drain, and helpers to act as a citizen."
 from __future__ import annotations
 
 import re
-import threading
 from typing import Any, Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
 from config import Config
 from sandbox.client import SandboxClient
@@ -19,13 +17,8 @@ from tests import wx
 from tests.conftest import make_config
 from worker.jobs import WorkerContext, run_job
 from worker.queues import BOT
+from tests.servers import serve_wsgi as _serve
 
-
-def _serve(app: Any) -> tuple[Any, str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                     daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}/"
 
 
 @pytest.fixture(scope="session")

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
 from flask import Flask, request
-from werkzeug.serving import make_server
 
 from config import ConfigError, load_config, EXAMPLE_CONFIG
 from registration.sms import HttpSmsGateway, SmsError, make_sms_gateway, sign
+from tests.servers import serve_wsgi
 
 
 def test_sandbox_gateway_shows_the_text_on_the_simulated_phone(config, sbx):
@@ -41,9 +40,8 @@ def provider():
                      "key_id": request.headers["X-Key-Id"], "body": json.loads(body)})
         return answer
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/send", seen, answer
+    server, base = serve_wsgi(app)
+    yield base + "send", seen, answer
     server.shutdown()
 
 

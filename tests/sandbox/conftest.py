@@ -10,7 +10,6 @@ from typing import Any, Callable, Iterator
 
 import pytest
 from flask import Flask, Response, abort, request
-from werkzeug.serving import BaseWSGIServer, make_server
 from wechatpy import WeChatClient, parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
@@ -20,6 +19,7 @@ from wechatpy.utils import check_signature
 from config import Config, load_config
 from sandbox.client import SandboxClient
 from sandbox.server import create_app
+from tests.servers import serve_wsgi as _serve
 
 
 class SandboxWeChatClient(WeChatClient):
@@ -107,13 +107,6 @@ class RecordingWebhook:
             time.sleep(0.01)
         raise TimeoutError("no matching callback arrived")
 
-
-def _serve(app: Flask) -> tuple[BaseWSGIServer, str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    # A short poll interval keeps shutdown (and so each test) fast.
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                     daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}/"
 
 
 @dataclass
