@@ -176,12 +176,12 @@ class Binder:
             else None
         self.followers.bind_own_phone(openid, phone)
         after = self.followers.get(openid)
-        guarded = follow.guarded_count(self.redis, openid)
+        guarded = self.followers.guarded_count(openid)
         stats.apply(self.redis, now, stats.change(before, guarded, after, guarded),
                     stats.event_fields("binds", before.officer, before.community))
         if previous is not None and previous.own_phone == lookup:
             # The number moved: the old owner's "bound" gauge goes with it.
-            g = follow.guarded_count(self.redis, previous.openid)
+            g = self.followers.guarded_count(previous.openid)
             stats.apply(self.redis, now,
                         stats.change(previous, g, replace(previous, own_phone=""), g))
         return Reply("bind_ok", {"phone_masked": mask(phone)})
@@ -190,12 +190,12 @@ class Binder:
         before = self.followers.get(openid)
         if before is None:
             before = follow.record_follow(self.redis, self.followers, openid, None, now).follower
-        guarded_before = follow.guarded_count(self.redis, openid)
+        guarded_before = self.followers.guarded_count(openid)
         try:
             self.followers.guard_phone(openid, phone)
         except ValueError:
             return Reply("guard_limit", {"max": MAX_GUARDED})
-        guarded_after = follow.guarded_count(self.redis, openid)
+        guarded_after = self.followers.guarded_count(openid)
         stats.apply(self.redis, now,
                     stats.change(before, guarded_before, before, guarded_after),
                     stats.event_fields("guards", before.officer, before.community))
@@ -214,10 +214,10 @@ class Binder:
             return Reply("unbind_bad_index")
         chosen = bindings[index - 1]
         before = self.followers.get(openid)
-        guarded_before = follow.guarded_count(self.redis, openid)
+        guarded_before = self.followers.guarded_count(openid)
         self.followers.unbind(openid, chosen.lookup_key)
         after = self.followers.get(openid)
-        guarded_after = follow.guarded_count(self.redis, openid)
+        guarded_after = self.followers.guarded_count(openid)
         stats.apply(self.redis, now, stats.change(before, guarded_before, after, guarded_after))
         return Reply("unbind_ok", {"phone_masked": chosen.masked})
 
@@ -231,7 +231,7 @@ class Binder:
             return self.ask_erase(openid)
         limits.release(self.redis, "erase", openid)
         before = self.followers.get(openid)
-        guarded = follow.guarded_count(self.redis, openid)
+        guarded = self.followers.guarded_count(openid)
         self.followers.erase(openid)
         self.dialogs.end_dialog(self.ctx, openid)
         officer, community = (before.officer, before.community) if before else ("", "")

@@ -13,11 +13,9 @@ without counting a second registration. Only 注销 deletes the record.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 
 from registration import directory, stats
-from store import keys
 from store.followers import Follower, FollowerDirectory
 from store.redis import RedisClient
 
@@ -68,11 +66,6 @@ def resolve(redis: RedisClient, scene: str | None) -> Attribution:
     return Attribution("", community.id) if community else Attribution()
 
 
-def guarded_count(redis: RedisClient, openid: str) -> int:
-    raw = redis.hget(keys.follower_guarded(openid), openid)
-    return len(json.loads(raw)) if raw else 0
-
-
 def record_follow(redis: RedisClient, followers: FollowerDirectory, openid: str,
                   scene: str | None, now: float) -> FollowResult:
     """``subscribe`` / ``subscribe_scan``: (re)activate the record and count it once."""
@@ -87,7 +80,7 @@ def record_follow(redis: RedisClient, followers: FollowerDirectory, openid: str,
     else:
         after = replace(before, subscribed=True)
     followers.save(after)
-    guarded = guarded_count(redis, openid) if before is not None else 0
+    guarded = followers.guarded_count(openid) if before is not None else 0
     events = stats.event_fields("registrations", after.officer, after.community) \
         if before is None else []
     stats.apply(redis, now, stats.change(before, guarded, after, guarded), events)
@@ -117,6 +110,6 @@ def record_unfollow(redis: RedisClient, followers: FollowerDirectory, openid: st
         return
     after = replace(before, subscribed=False)
     followers.save(after)
-    guarded = guarded_count(redis, openid)
+    guarded = followers.guarded_count(openid)
     stats.apply(redis, now, stats.change(before, guarded, after, guarded),
                 stats.event_fields("unfollows", before.officer, before.community))

@@ -152,6 +152,9 @@ class FollowerDirectory:
             result.append(Binding(GUARDIAN, lookup, self.vault.masked(copy)))
         return result
 
+    def guarded_count(self, openid: str) -> int:
+        return len(self._guarded(openid))
+
     def recipients_for_phone(self, lookup: str) -> list[tuple[str, str]]:
         """(openid, role) of every subscribed follower who guards this number, owner first."""
         pipe = self.redis.pipeline(transaction=False)
