@@ -9,12 +9,26 @@ from __future__ import annotations
 from functools import wraps
 from typing import Any, Callable
 
-from flask import abort, g, session
+from flask import abort, current_app, g, session
+
+from store import keys
 
 
 def current_user() -> dict[str, str] | None:
+    """The signed-in staff member as the account stands now, not as it stood at login.
+
+    The session cookie only names the account; role and station are read from Redis on every
+    request, so deleting an account or changing its role takes effect at once.
+    """
     user = session.get("user")
-    return dict(user) if user else None
+    if not user:
+        return None
+    role, station = current_app.config["REDIS"].hmget(keys.staff_user(user["username"]),
+                                                      "role", "station")
+    if role is None:
+        session.pop("user", None)
+        return None
+    return {"username": user["username"], "role": role, "station": station or ""}
 
 
 def require_role(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -10,6 +10,7 @@ import redis as redis_lib
 
 from config import EXAMPLE_CONFIG, Config, load_config
 from tests import servers
+from tests.staff import sign_in
 
 
 @pytest.fixture(scope="session")
@@ -87,10 +88,5 @@ def login_as(client):  # type: ignore[no-untyped-def]
     session's CSRF token in ``X-CSRF-Token``, as the console's JavaScript does.
     """
     def login(role: str, station: str = "", username: str | None = None):  # type: ignore[no-untyped-def]
-        with client.session_transaction() as session:
-            session["user"] = {"username": username or f"test_{role}", "role": role,
-                               "station": station}
-            session["csrf_token"] = "test-csrf-token"
-        client.environ_base["HTTP_X_CSRF_TOKEN"] = "test-csrf-token"
-        return client
+        return sign_in(client, role, station, username)
     return login

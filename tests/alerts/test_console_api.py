@@ -11,15 +11,14 @@ from store.phones import PhoneVault
 from store.streams import DurableQueue
 from tests.alerts.conftest import alert_body, sign
 from worker.queues import WARNINGS
+from tests.staff import CSRF_TOKEN, sign_in
 
 PHONE = "13500135000"
 
 
 def login(client, role, station=""):
-    with client.session_transaction() as session:
-        session["user"] = {"username": f"u_{role}", "role": role, "station": station}
-        session["csrf_token"] = "t"
-    return {"X-CSRF-Token": "t"}
+    sign_in(client, role, station, username=f"u_{role}")
+    return {"X-CSRF-Token": CSRF_TOKEN}
 
 
 def ingest_and_record(client, redis, config, alert_id="a1", **overrides):

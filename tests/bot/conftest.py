@@ -9,6 +9,7 @@ import time
 import pytest
 
 from tests import wx
+from tests.staff import sign_in
 
 _ids = itertools.count(1)
 
@@ -62,9 +63,4 @@ def library():  # type: ignore[no-untyped-def]
 
 def staff_client(app, role: str, username: str = "staff1"):  # type: ignore[no-untyped-def]
     """A test client with a logged-in staff session (and its CSRF token as a default header)."""
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["user"] = {"username": username, "role": role, "station": ""}
-        session["csrf_token"] = "test-csrf-token"
-    client.environ_base["HTTP_X_CSRF_TOKEN"] = "test-csrf-token"
-    return client
+    return sign_in(app.test_client(), role, username=username)

@@ -10,6 +10,7 @@ from console import audit
 from registration import directory
 from store import keys
 from store.followers import Follower
+from tests.staff import sign_in
 
 BODY = {"title": "周一反诈课堂", "articles": ["shuadan-basics"], "audience": {"kind": "all"},
         "schedule": {"kind": "cron", "cron": "0 9 * * 1", "start": "2030-01-01T00:00"}}
@@ -108,10 +109,7 @@ def test_preview_goes_to_the_staff_members_own_openid(bc_env) -> None:  # type: 
 
     [staff_openid] = bc_env.followers(1)
     client = create_app(bc_env.config, bc_env.redis).test_client()
-    with client.session_transaction() as session:
-        session["user"] = {"username": "p1", "role": "propaganda", "station": ""}
-        session["csrf_token"] = "t"
-    client.environ_base["HTTP_X_CSRF_TOKEN"] = "t"
+    sign_in(client, "propaganda", username="p1")
     broadcast_id = client.post("/api/v1/broadcasts", json=BODY).get_json()["id"]
     response = client.post(f"/api/v1/broadcasts/{broadcast_id}/preview",
                            json={"openid": staff_openid})

@@ -129,3 +129,23 @@ def test_demo_seeded_admin_can_log_in(client, redis, config):
 
     password = seed_demo(config, redis)
     assert form_login(client, "admin", password).status_code == 302
+
+
+def test_deleted_account_loses_its_open_session_at_once(client, redis):
+    from console.accounts import delete_account
+    from tests.staff import sign_in
+
+    sign_in(client, "duty", username="leaver")
+    assert client.get("/api/v1/alerts").status_code == 200
+    delete_account(redis, "leaver")
+    assert client.get("/api/v1/alerts").status_code == 401
+
+
+def test_role_change_applies_to_an_open_session(client, redis):
+    from store import keys
+    from tests.staff import sign_in
+
+    sign_in(client, "duty", username="moved")
+    assert client.get("/api/v1/alerts").status_code == 200
+    redis.hset(keys.staff_user("moved"), "role", "propaganda")
+    assert client.get("/api/v1/alerts").status_code == 403

@@ -6,15 +6,11 @@ import pytest
 
 from registration import directory as d
 from store import keys
+from tests.staff import sign_in
 
 
 def _login(client, role, station=""):
-    with client.session_transaction() as session:
-        session["user"] = {"username": f"u-{role}", "role": role, "station": station}
-        session["csrf_token"] = "test-csrf-token"
-    # The console's JavaScript sends the session's CSRF token on every unsafe request.
-    client.environ_base["HTTP_X_CSRF_TOKEN"] = "test-csrf-token"
-    return client
+    return sign_in(client, role, station, username=f"u-{role}")
 
 
 @pytest.fixture

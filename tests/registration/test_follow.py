@@ -6,6 +6,7 @@ from registration import directory as d
 from registration import stats
 from registration.tags import community_tag_id
 from store import keys
+from tests.staff import sign_in
 
 
 def _seed(redis):
@@ -106,8 +107,7 @@ def test_scanning_an_officers_poster_code_on_a_phone_attributes_the_follow(live_
     from registration.qr import cached_qr
 
     _seed(redis)
-    with client.session_transaction() as session:
-        session["user"] = {"username": "admin", "role": "admin", "station": ""}
+    sign_in(client, "admin", username="admin")
     assert client.get("/api/v1/officers/o1/poster.png").status_code == 200
     ticket = cached_qr(redis, "o:o1").ticket
     openid = sbx.new_citizen()

@@ -13,6 +13,7 @@ from registration import directory as d
 from registration import poster
 from registration.qr import cached_qr
 from store import keys
+from tests.staff import sign_in
 
 
 @pytest.fixture
@@ -20,9 +21,7 @@ def staff(client, redis):
     d.save_station(redis, d.Station("s1", "城东派出所"))
     d.save_community(redis, d.Community("c1", "幸福社区", "s1"))
     d.save_officer(redis, d.Officer("o1", "张警官", "010001", "s1", "c1"))
-    with client.session_transaction() as session:
-        session["user"] = {"username": "admin", "role": "admin", "station": ""}
-    return client
+    return sign_in(client, "admin", username="admin")
 
 
 def _decode(png: bytes) -> list[str]:
