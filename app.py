@@ -5,9 +5,10 @@ Served by gunicorn (``endfraud web``); ``create_app`` is also what tests use dir
 
 from __future__ import annotations
 
+import hmac
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 
 import api
 import handlers
@@ -40,6 +41,10 @@ def create_app(config: Config | None = None, redis: RedisClient | None = None) -
 
     @app.get("/metrics")
     def prometheus_metrics():  # type: ignore[no-untyped-def]
+        token = config.console.metrics_token
+        if token and not hmac.compare_digest(request.headers.get("Authorization", ""),
+                                             f"Bearer {token}"):
+            return "metrics need a bearer token\n", 401, {"WWW-Authenticate": "Bearer"}
         body = prometheus.exposition(app.config["REDIS"], config.queue)
         return body, 200, {"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}
 

@@ -100,6 +100,8 @@ class ConsoleConfig:
     login_max_failures_per_user: int = 5
     login_max_failures_per_ip: int = 30
     login_lockout_s: int = 900
+    # Bearer token Prometheus must send to /metrics; empty leaves /metrics open (internal only).
+    metrics_token: str = _secret_field()
 
 
 @dataclass(frozen=True)

@@ -103,3 +103,16 @@ def test_console_pages_carry_security_headers(login_as):
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_metrics_token_when_configured_is_required(redis, redis_url):
+    from app import create_app
+    from tests.conftest import make_config
+
+    config = make_config(redis_url, console={"metrics_token": "scrape-secret-123"})
+    client = create_app(config, redis).test_client()
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    answer = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret-123"})
+    assert answer.status_code == 200
+    assert "endfraud_" in answer.get_data(as_text=True)
