@@ -105,7 +105,6 @@ def demo_environment(config: Config) -> dict[str, str]:
     env.update({
         "ENDFRAUD_SERVICE__MODE": "demo",
         "ENDFRAUD_WECHAT__API_BASE_URL": sandbox_url,
-        "ENDFRAUD_WECHAT__MP_BASE_URL": sandbox_url,
         "ENDFRAUD_SMS__PROVIDER": "sandbox",
         "ENDFRAUD_SMS__SANDBOX_URL": sandbox_url,
         "PYTHONUNBUFFERED": "1",

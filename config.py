@@ -67,7 +67,6 @@ class WeChatConfig:
     encoding_aes_key: str = _secret_field()
     encrypt_mode: str = "safe"
     api_base_url: str = "https://api.weixin.qq.com/"
-    mp_base_url: str = "https://mp.weixin.qq.com/"
     timeout_s: float = 5.0
     max_body_bytes: int = 65536
     dedup_ttl_s: int = 3600
@@ -297,10 +296,9 @@ def _validate(config: Config) -> None:
         raise ConfigError("wechat.app_id: required")
     if config.wechat.encrypt_mode == "safe" and len(config.wechat.encoding_aes_key) != 43:
         raise ConfigError("wechat.encoding_aes_key: must be 43 characters in safe mode")
-    for key, url in (("wechat.api_base_url", config.wechat.api_base_url),
-                     ("wechat.mp_base_url", config.wechat.mp_base_url)):
-        if not url.startswith(("http://", "https://")) or not url.endswith("/"):
-            raise ConfigError(f"{key}: must be an http(s) URL ending in '/', got {url!r}")
+    url = config.wechat.api_base_url
+    if not url.startswith(("http://", "https://")) or not url.endswith("/"):
+        raise ConfigError(f"wechat.api_base_url: must be an http(s) URL ending in '/', got {url!r}")
     if config.redis.url and not config.redis.url.startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError(f"redis.url: must be a redis:// URL or empty, got {config.redis.url!r}")
     if not 1 <= config.service.port <= 65535:

@@ -92,7 +92,6 @@ def main() -> int:
         env = {**os.environ, "ENDFRAUD_CONFIG": str(EXAMPLE_CONFIG),
                "ENDFRAUD_SERVICE__MODE": "demo", "ENDFRAUD_REDIS__URL": redis_url,
                "ENDFRAUD_WECHAT__API_BASE_URL": sandbox_url,
-               "ENDFRAUD_WECHAT__MP_BASE_URL": sandbox_url,
                "ENDFRAUD_SANDBOX__PORT": str(sandbox_port),
                "ENDFRAUD_SERVICE__PORT": str(web_port), "ENDFRAUD_SERVICE__WEB_WORKERS": "1",
                "ENDFRAUD_SERVICE__PUBLIC_URL": f"http://127.0.0.1:{web_port}",

@@ -219,7 +219,6 @@ def main() -> None:
            "ENDFRAUD_SERVICE__LOG_LEVEL": "WARNING",
            "ENDFRAUD_SANDBOX__PORT": str(sandbox_port),
            "ENDFRAUD_WECHAT__API_BASE_URL": sandbox_url,
-           "ENDFRAUD_WECHAT__MP_BASE_URL": sandbox_url,
            "ENDFRAUD_SMS__PROVIDER": "sandbox", "ENDFRAUD_SMS__SANDBOX_URL": sandbox_url,
            "ENDFRAUD_REDIS__URL": f"redis://127.0.0.1:{redis_port}/0"}
     # The worker's expected 40003 tagging failures (see above) would flood the output.

@@ -107,7 +107,7 @@ def main() -> None:
            "ENDFRAUD_SERVICE__MODE": "demo", "ENDFRAUD_SERVICE__PORT": str(web_port),
            "ENDFRAUD_SERVICE__PUBLIC_URL": web_url, "ENDFRAUD_SERVICE__LOG_LEVEL": "WARNING",
            "ENDFRAUD_REDIS__URL": f"redis://127.0.0.1:{redis_port}/0",
-           "ENDFRAUD_WECHAT__API_BASE_URL": sbx_url, "ENDFRAUD_WECHAT__MP_BASE_URL": sbx_url,
+           "ENDFRAUD_WECHAT__API_BASE_URL": sbx_url,
            "ENDFRAUD_SANDBOX__PORT": str(sbx_port), "ENDFRAUD_SANDBOX__CALLBACK_DELAY_MS": "50",
            "ENDFRAUD_SMS__PROVIDER": "sandbox", "ENDFRAUD_SMS__SANDBOX_URL": sbx_url,
            "ENDFRAUD_QUEUE__BLOCK_MS": "200"}

@@ -61,12 +61,6 @@ class EndFraudWeChatClient(WeChatClient):
     def access_token_key(self) -> str:
         return keys.access_token(self.appid)
 
-    def qrcode_image_url(self, ticket: str) -> str:
-        # wechatpy hard-codes mp.weixin.qq.com here; ours follows config like every other call.
-        from urllib.parse import quote
-
-        return f"{self._config.wechat.mp_base_url}cgi-bin/showqrcode?ticket={quote(ticket)}"
-
     def _handle_result(self, res: Any, method: Any = None, url: Any = None,
                        result_processor: Any = None, **kwargs: Any) -> Any:
         # Remember which token this call used: if WeChat rejects it, only that token is stale,

@@ -47,12 +47,8 @@ def _items(ctx: Any, listing: list[tuple[int, str, str]]) -> str:
         for index, role, masked in listing)
 
 
-@registry.on_text(r"^我的绑定$")
-def my_bindings_text(msg: Any, ctx: Any) -> str:
-    return my_bindings(msg, ctx)
-
-
 @registry.on_menu("MY_BINDINGS")
+@registry.on_text(r"^我的绑定$")
 def my_bindings(msg: Any, ctx: Any) -> str:
     listing = binder(ctx).listing(msg.source)
     if not listing:

@@ -174,9 +174,6 @@ class FollowerDirectory:
                 recipients.append((openid, GUARDIAN))
         return recipients
 
-    def is_registered_phone(self, lookup: str) -> bool:
-        return bool(self.recipients_for_phone(lookup))
-
     # -- scanning ------------------------------------------------------------------------------
 
     def iter_followers(self, subscribed_only: bool = True, group: int = 64) -> Iterator[Follower]:

@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import redis
 
@@ -229,7 +229,3 @@ def consume(queue: DurableQueue, handle: JobHandler, stop: threading.Event,
             log.warning("queue %s: redis unavailable, retrying", queue.name)
             stop.wait(1.0)
 
-
-def iter_pending_ids(queue: DurableQueue) -> Iterator[str]:
-    for row in queue.redis.xpending_range(queue.stream, GROUP, min="-", max="+", count=1000):
-        yield row["message_id"]

@@ -20,7 +20,7 @@ def sandbox(redis_url):
     probe = make_config(redis_url)
     app = create_sandbox(probe, webhook_url="http://127.0.0.1:9/wechat")
     server, base = serve_wsgi(app)
-    config = make_config(redis_url, wechat={"api_base_url": base, "mp_base_url": base})
+    config = make_config(redis_url, wechat={"api_base_url": base})
     yield config, SandboxClient(base, strict=False)  # no webhook behind this simulator
     app.extensions["sandbox"].webhook.close()
     server.shutdown()
@@ -83,9 +83,3 @@ def test_concurrent_refreshes_fetch_one_token(sandbox, redis):
     assert errors == []
     assert tokens_issued(phone) == 2
 
-
-def test_qr_image_url_follows_config(sandbox, redis):
-    config, _ = sandbox
-    url = make_client(config, redis).qrcode_image_url("gQH47joAAAAAAAAAASxodHRw+/")
-    assert url.startswith(config.wechat.mp_base_url + "cgi-bin/showqrcode?ticket=")
-    assert "+" not in url.split("ticket=")[1]

@@ -55,7 +55,7 @@ def live_config(redis_url: str, app_port: int, sbx_port: int, **sections: dict) 
     sandbox_url = f"http://127.0.0.1:{sbx_port}/"
     base: dict[str, dict] = {
         "service": {"public_url": f"http://127.0.0.1:{app_port}"},
-        "wechat": {"api_base_url": sandbox_url, "mp_base_url": sandbox_url, "timeout_s": 1.0},
+        "wechat": {"api_base_url": sandbox_url, "timeout_s": 1.0},
         "sandbox": {"port": sbx_port, "callback_delay_ms": 10},
         "sms": {"provider": "sandbox", "sandbox_url": sandbox_url, "timeout_s": 2.0},
         "queue": {"reclaim_idle_s": 0, "block_ms": 10, "max_deliveries": 5},

@@ -31,8 +31,7 @@ def live(redis, redis_url) -> Iterator[tuple]:  # type: ignore[type-arg]
     web_server, web_url = _serve(web_app)
     sandbox_app = create_sandbox(placeholder, webhook_url=web_url + "wechat")
     sandbox_server, sandbox_url = _serve(sandbox_app)
-    config = make_config(redis_url, wechat={"api_base_url": sandbox_url,
-                                            "mp_base_url": sandbox_url})
+    config = make_config(redis_url, wechat={"api_base_url": sandbox_url})
     web_app.config["ENDFRAUD"] = config
     yield config, web_app, SandboxClient(sandbox_url)
     sandbox_app.extensions["sandbox"].webhook.close()

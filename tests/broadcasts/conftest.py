@@ -82,8 +82,7 @@ class BroadcastEnv:
 def bc_env(redis_url: str, redis: Any) -> Iterator[BroadcastEnv]:
     sandbox_port = servers.free_port()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}/"
-    config = make_config(redis_url, wechat={"api_base_url": sandbox_url,
-                                            "mp_base_url": sandbox_url},
+    config = make_config(redis_url, wechat={"api_base_url": sandbox_url},
                          sandbox={"callback_delay_ms": 10},
                          broadcast={"mass_calls_per_s": 1000, "custom_per_s": 1000})
     from app import create_app

@@ -54,8 +54,7 @@ def simulator_url() -> Iterator[str]:
 def config(redis_url: str, simulator_url: str):  # type: ignore[no-untyped-def]
     from tests.conftest import make_config
 
-    return make_config(redis_url, wechat={"api_base_url": simulator_url,
-                                          "mp_base_url": simulator_url})
+    return make_config(redis_url, wechat={"api_base_url": simulator_url})
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ def sbx(simulator: tuple[Any, str]) -> SandboxClient:
 @pytest.fixture
 def config(redis_url: str, simulator: tuple[Any, str]) -> Config:
     url = simulator[1]
-    return make_config(redis_url, wechat={"api_base_url": url, "mp_base_url": url},
+    return make_config(redis_url, wechat={"api_base_url": url},
                        sms={"provider": "sandbox", "sandbox_url": url})
 
 
