@@ -15,7 +15,7 @@ import handlers
 from bot.registry import registry
 from bot.webhook import make_blueprint
 from config import Config, load_config
-from console import prometheus
+from console import durability, prometheus
 from console import web as console_web
 from store import health
 from store.redis import RedisClient, connect
@@ -32,6 +32,7 @@ def create_app(config: Config | None = None, redis: RedisClient | None = None) -
     app.register_blueprint(make_blueprint(registry))
     api.register_all(app)
     console_web.init_app(app)
+    durability.init_app(app)
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]

@@ -57,6 +57,7 @@ class RedisConfig:
     url: str = ""
     cluster: bool = False
     embedded_port: int = 6390
+    replica_wait_ms: int = 500
 
 
 @dataclass(frozen=True)
@@ -301,6 +302,8 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"wechat.api_base_url: must be an http(s) URL ending in '/', got {url!r}")
     if config.redis.url and not config.redis.url.startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError(f"redis.url: must be a redis:// URL or empty, got {config.redis.url!r}")
+    if config.redis.replica_wait_ms < 1:
+        raise ConfigError(f"redis.replica_wait_ms: must be at least 1, got {config.redis.replica_wait_ms}")
     if not 1 <= config.service.port <= 65535:
         raise ConfigError(f"service.port: out of range: {config.service.port}")
     _validate_sms(config)

@@ -3,7 +3,9 @@
 Exactly-once, as far as it can be had (docs/alerts.md, "No double warning"):
 
 1. Before any send, the worker claims the person's marker on the alert (``alerts.store``:
-   Lua, one key): only one worker ever holds ``sending``.
+   Lua, one key): only one worker ever holds ``sending``. Where the master has a replica, the
+   claim is on the replica before the send (``store.replication``), so a failover cannot
+   forget it and let a second worker send again.
 2. After the send it records ``sent`` (and the template msgid → alert mapping).
 3. If the worker dies (or the call times out) between 1 and 2, the outcome is unknown. The next
    attempt finds a stale ``sending`` marker and, for a template, looks for WeChat's
@@ -40,6 +42,7 @@ from store import keys, metrics
 from store.followers import OWNER, Follower, FollowerDirectory
 from store.phones import PhoneVault, mask
 from store.redis import RedisClient
+from store.replication import NotReplicated, Replication
 from store.streams import PermanentJobError
 
 log = logging.getLogger(__name__)
@@ -110,6 +113,7 @@ class Deliverer:
         self.store = AlertStore(self.redis, self.config.alerts.retention_days * 86400)
         self.vault = PhoneVault.from_config(self.config.privacy)
         self.directory = FollowerDirectory(self.redis, self.vault)
+        self.replication = Replication(self.redis, self.config.redis.replica_wait_ms)
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)
@@ -141,7 +145,14 @@ class Deliverer:
             return "gone"
         now = self.now_ms()
         grace_ms = self.config.alerts.unconfirmed_resend_s * 1000
-        claim = self.store.claim(alert_id, who.field, now, "template", grace_ms, staff_retry)
+        try:
+            claim = self.store.claim(alert_id, who.field, now, "template", grace_ms, staff_retry,
+                                     replication=self.replication)
+        except NotReplicated:
+            # Claimed on the master only: give the claim back (nothing was sent) and retry.
+            self.store.take_over(alert_id, who.field, Marker("sending", now, "template"),
+                                 Marker("failed", now))
+            raise RetryLater(f"claim for {short_id(who.openid)} not replicated yet") from None
         if claim.outcome in ("done", "gone"):
             return claim.outcome
         if claim.outcome == "unconfirmed":
@@ -164,6 +175,7 @@ class Deliverer:
             if not self.store.take_over(alert_id, who.field, previous,
                                         Marker("sending", now, "template")):
                 raise RetryLater("marker changed while reconciling")
+            self.replication.fence(keys.alert(alert_id))
             self._log(alert_id, "resend_unconfirmed", who, channel="template")
         return self._send_chain(alert_id, who, state)
 

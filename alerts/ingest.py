@@ -1,7 +1,9 @@
 """The web side of ingest: validate a signed batch and queue each new alert durably.
 
 Nothing here calls WeChat. "Accepted" means the alert's job is on the WARNINGS stream
-(``DurableQueue.enqueue``, idempotent on ``alert:<alert_id>``) before the HTTP answer; the
+(``DurableQueue.enqueue``, idempotent on ``alert:<alert_id>``) and, where the master has a
+replica, on that replica too (``store.replication``: the same round trip ends in ``WAIT``)
+before the HTTP answer; the
 targeted number is replaced by its HMAC lookup key and an AES-GCM copy before it reaches Redis.
 A whole batch goes to Redis in one pipeline (one round trip), which is what lets one web worker
 take thousands of alerts a second.
@@ -18,6 +20,7 @@ from config import Config
 from store import metrics
 from store.phones import PhoneVault
 from store.redis import RedisClient
+from store.replication import Replication
 from store.streams import DurableQueue
 from worker.queues import WARNINGS
 
@@ -77,7 +80,8 @@ def accept(config: Config, redis: RedisClient, items: list[Any], source: str,
     if to_queue:
         added_flags = queue.enqueue_many(
             "alert.received", [(job_id(alert_id), payload) for _, alert_id, payload in to_queue],
-            now_ms=int(now * 1000))
+            now_ms=int(now * 1000),
+            replication=Replication(redis, config.redis.replica_wait_ms))
         for (index, alert_id, _), added in zip(to_queue, added_flags):
             results[index] = ItemResult(index, alert_id, ACCEPTED if added else DUPLICATE)
         accepted = sum(1 for r in results if r is not None and r.status == ACCEPTED)

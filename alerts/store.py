@@ -28,6 +28,7 @@ from redis.exceptions import WatchError
 
 from store import keys
 from store.redis import RedisClient
+from store.replication import Replication
 
 DEFAULT_LIST_LIMIT = 100
 MSGID_TTL_S = 2 * 24 * 3600
@@ -206,12 +207,20 @@ class AlertStore:
     # -- delivery markers ----------------------------------------------------------------------
 
     def claim(self, alert_id: str, field: str, at_ms: int, channel: str, grace_ms: int,
-              staff_retry: bool = False) -> Claim:
-        """Claim the right to send; an ``unconfirmed`` marker only yields to a staff retry."""
-        outcome, previous = self._claim(
-            keys=[keys.alert(alert_id)],
-            args=[field, Marker("sending", at_ms, channel).pack(), at_ms, grace_ms,
-                  "1" if staff_retry else "0"])
+              staff_retry: bool = False, replication: Replication | None = None) -> Claim:
+        """Claim the right to send; an ``unconfirmed`` marker only yields to a staff retry.
+
+        With ``replication`` the claim is on a replica before this returns (or
+        ``NotReplicated`` is raised): a claim lost in a failover would let a second send through.
+        """
+        args = [field, Marker("sending", at_ms, channel).pack(), at_ms, grace_ms,
+                "1" if staff_retry else "0"]
+        if replication is None:
+            outcome, previous = self._claim(keys=[keys.alert(alert_id)], args=args)
+        else:
+            pipe = replication.pipeline(keys.alert(alert_id))
+            pipe.execute_command("EVAL", _CLAIM, 1, keys.alert(alert_id), *args)
+            ((outcome, previous),) = replication.execute(pipe)
         return Claim(outcome, Marker.unpack(previous) if previous else None)
 
     def marker(self, alert_id: str, field: str) -> Marker | None:

@@ -28,6 +28,7 @@ from console.auth import require_role, station_scope
 from content.library import load_library
 from store import keys, metrics
 from store.phones import PhoneVault, mask
+from store.replication import NotReplicated
 from store.streams import DurableQueue
 from worker.queues import WARNINGS
 
@@ -86,6 +87,10 @@ def ingest() -> Any:
     fraud_types = set(load_library().types_by_id)
     try:
         results = accept(config, _redis(), items, signed.source, fraud_types, now)
+    except NotReplicated:
+        # On the master but on no replica: a failover now would lose it. Retrying with the same
+        # alert_id is safe (idempotent) and answers 2xx once a replica has it.
+        return _error(503, "not yet replicated; retry with the same alert_id")
     except redis_lib.RedisError:
         return _error(503, "store unavailable; nothing accepted, retry")
     if not is_batch:

@@ -5,7 +5,8 @@ Steps, each recorded in the run hash (broadcasts.store) so any worker can pick t
 1. ``queued`` → allowance check over the whole audience (one streamed pass); a run that would
    exceed a follower's monthly allowance is ``refused`` before anything goes out.
 2. ``dispatching``: batches of ≤ ``broadcast.batch_size`` openids (or one ``sendall`` by tag).
-   Each batch is written ahead (cursor range) before its ``message/mass/send`` call, whose
+   Each batch is written ahead (cursor range; on a replica too where the master has one,
+   ``store.replication``) before its ``message/mass/send`` call, whose
    ``clientmsgid`` is ``<run id>:<batch no>``; then confirmed (cursor moves past it).
 3. After a crash the written-ahead batch is re-sent with the same clientmsgid: WeChat answers
    45065 "clientmsgid exist" with the first msg_id if it went out (nothing is sent twice), or
@@ -42,6 +43,7 @@ from broadcasts.throttle import wait_for_slot
 from config import Config
 from store import keys, metrics
 from store.redis import RedisClient
+from store.replication import NotReplicated, Replication
 from store.streams import PermanentJobError
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,9 @@ class Dispatcher:
     # Called after every batch: the worker uses it to keep its stream entry from being reclaimed.
     keep_alive: Callable[[], None] = lambda: None
     holder: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def __post_init__(self) -> None:
+        self.replication = Replication(self.redis, self.config.redis.replica_wait_ms)
 
     def dispatch(self, run_id: str) -> dict[str, Any]:
         run = store.get_run(self.redis, run_id)
@@ -190,7 +195,8 @@ class Dispatcher:
 
     def _send_batch(self, run_id: str, number: int, start: tuple[int, int],
                     end: tuple[int, int], openids: list[str], text: str, month: str) -> None:
-        store.begin_batch(self.redis, run_id, number, start, end, len(openids))
+        store.begin_batch(self.redis, run_id, number, start, end, len(openids),
+                          replication=self.replication)
         msg_id, repeated = self._mass_send(openids, text, f"{run_id}:{number}")
         # Counted before the batch is confirmed: a crash in between over-counts (a later run may
         # be refused needlessly) rather than under-counts (WeChat would silently filter).
@@ -221,7 +227,8 @@ class Dispatcher:
         run_id, month = run["run_id"], run["month"]
         if run["next_batch"] >= 1:
             return
-        store.begin_batch(self.redis, run_id, 0, (0, 0), (0, 0), run["audience_count"])
+        store.begin_batch(self.redis, run_id, 0, (0, 0), (0, 0), run["audience_count"],
+                          replication=self.replication)
         msg_id, repeated = self._mass_send(int(audience.tag_id or 0), text, f"{run_id}:0")
         if audience.local:
             members = (m.openid for _b, ms in audiences.iter_members(self.redis, audience, month)
@@ -254,9 +261,16 @@ class Dispatcher:
                 if member.last_active < window_start:
                     continue
                 active += 1
-                if not self.redis.hsetnx(marker, member.openid, "1"):
-                    continue  # sent (or attempted) by an earlier attempt of this run
-                self.redis.expire(marker, CUSTOM_MARKER_TTL_S)
+                # The per-follower write-ahead, on a replica before the send.
+                pipe = self.replication.pipeline(marker)
+                pipe.hsetnx(marker, member.openid, "1")
+                pipe.expire(marker, CUSTOM_MARKER_TTL_S)
+                try:
+                    if not self.replication.execute(pipe)[0]:
+                        continue  # sent (or attempted) by an earlier attempt of this run
+                except NotReplicated:
+                    self.redis.hdel(marker, member.openid)  # not sent: the retry sends it
+                    raise
                 wait_for_slot(self.redis, "custom", self.config.broadcast.custom_per_s)
                 try:
                     self.wechat.message.send_text(member.openid, text)

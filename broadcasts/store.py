@@ -19,6 +19,7 @@ from typing import Any
 from broadcasts.model import Broadcast
 from store import keys
 from store.redis import RedisClient
+from store.replication import Replication
 
 RUN_TTL_S = 400 * 24 * 3600
 
@@ -149,10 +150,19 @@ def update_run(redis: RedisClient, run_id: str, **fields: Any) -> None:
 
 
 def begin_batch(redis: RedisClient, run_id: str, number: int, start: tuple[int, int],
-                end: tuple[int, int], size: int) -> None:
-    """Write-ahead: the batch about to be sent, so a crash leaves a record of what to re-send."""
-    redis.hset(keys.broadcast_run(run_id), "inflight",
-               json.dumps({"batch": number, "start": list(start), "end": list(end), "size": size}))
+                end: tuple[int, int], size: int, replication: Replication | None = None) -> None:
+    """Write-ahead: the batch about to be sent, so a crash leaves a record of what to re-send.
+
+    With ``replication`` the record is on a replica before the send (``NotReplicated``
+    otherwise): a failover must not forget a batch that may be on its way."""
+    key = keys.broadcast_run(run_id)
+    record = json.dumps({"batch": number, "start": list(start), "end": list(end), "size": size})
+    if replication is None:
+        redis.hset(key, "inflight", record)
+        return
+    pipe = replication.pipeline(key)
+    pipe.hset(key, "inflight", record)
+    replication.execute(pipe)
 
 
 def confirm_batch(redis: RedisClient, run_id: str, number: int, end: tuple[int, int],

@@ -56,6 +56,7 @@ in one slot. ``tests/test_cluster.py`` runs each such operation on a real 3-mast
 | ``alcb:{cb}:open`` / ``alcb:{cb}:items`` | zset: entry id → created ms / hash: entry id → JSON | none (closed entries leave the zset; items trimmed by age) | 96110 call-back queue (one MULTI: same tag) |
 | ``alcs:{cs}`` | zset: alert id → opened ms of open urgent ("已转账") cases | none | alerts.answers / console |
 | ``alu:{u}:counts`` / ``alu:{u}:<yyyymmdd>`` | hash: day → alerts for unregistered numbers / HyperLogLog of those numbers' lookup keys | none / retention | alerts.delivery (one pipeline: same tag) |
+| ``repl:{fence}`` / ``repl:{fence:<n>}`` | string counter | 1 h | store.replication: the write a WAIT fence waits for (one per master, n picks its slot) |
 | ``bc:{bc}:defs`` | hash: broadcast id → JSON definition (title, articles, audience, schedule, status, rev) | none | broadcasts.store (staff API) |
 | ``bc:{bc}:revision`` | string counter | none | bumped on every broadcast edit; the scheduler reconciles when it moves |
 | ``bc:{bc}:applied`` | hash: broadcast id → definition rev the scheduler applied | none | scheduler.broadcasts reconcile |
@@ -408,3 +409,8 @@ def follower_last_active_bucket(bucket: int) -> str:
 
 def api_rate(api: str, second: int) -> str:
     return f"rl:{{rl:{api}}}:{second}"
+
+
+def replication_fence(tag: str) -> str:
+    """A counter a ``WAIT`` fence writes on one master (``tag`` picks a slot on that master)."""
+    return f"repl:{{fence:{tag}}}" if tag else "repl:{fence}"

@@ -25,6 +25,7 @@ import redis
 from config import QueueConfig
 from store import keys
 from store.redis import RedisClient
+from store.replication import Replication
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +35,14 @@ STREAM_MAXLEN = 1_000_000
 DEPTH_COUNT_CAP = 100_000  # depth past this is reported as the cap on Redis < 7
 
 # Idempotent enqueue: marker and stream share the queue's hash tag, so this is cluster-safe.
+# A repeat still writes (the marker's TTL): WAIT covers this connection's own writes only
+# (Redis >= 7), and the repeat must not be acknowledged before the first write is replicated.
 _ENQUEUE_ONCE = """
 if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then
   return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'job_id', ARGV[3],
                     'type', ARGV[4], 'payload', ARGV[5], 'enqueued_ms', ARGV[6])
 end
+redis.call('EXPIRE', KEYS[2], ARGV[1])
 return false
 """
 
@@ -79,20 +83,25 @@ class DurableQueue:
         return self.enqueue_many(job_type, [(job_id or uuid.uuid4().hex, payload)])[0]
 
     def enqueue_many(self, job_type: str, jobs: list[tuple[str, dict[str, Any]]],
-                     now_ms: int | None = None) -> list[bool]:
+                     now_ms: int | None = None,
+                     replication: Replication | None = None) -> list[bool]:
         """Append many (job_id, payload) jobs in one round trip; per job, False = already queued.
 
+        With ``replication``, the same round trip ends in ``WAIT`` for a replica
+        (``store.replication``: raises ``NotReplicated`` if none confirmed in time).
         EVAL rather than EVALSHA: a pipeline cannot recover from NOSCRIPT halfway (e.g. after a
         Redis restart), and the script is short.
         """
         stamp = str(now_ms if now_ms is not None else int(time.time() * 1000))
-        pipe = self.redis.pipeline(transaction=False)
+        pipe = (replication.pipeline(self.stream) if replication is not None
+                else self.redis.pipeline(transaction=False))
         for job_id, payload in jobs:
             body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
             pipe.execute_command("EVAL", _ENQUEUE_ONCE, 2, self.stream,
                                  keys.queue_job_marker(self.name, job_id), JOB_MARKER_TTL_S,
                                  STREAM_MAXLEN, job_id, job_type, body, stamp)
-        return [bool(entry) for entry in pipe.execute()]
+        replies = replication.execute(pipe) if replication is not None else pipe.execute()
+        return [bool(entry) for entry in replies]
 
     def depth(self) -> int:
         """Jobs not yet acknowledged: waiting in the stream plus pending in the group."""

@@ -13,9 +13,8 @@ from typing import Any
 import redis
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from store import local_cluster
 from store.redis import redis_server_binary, wait_until_up
-
-CLUSTER_SLOTS = 16384
 
 
 def _is_free(port: int) -> bool:
@@ -55,45 +54,22 @@ def start_redis(data_dir: Path, port: int | None = None, *, cluster: bool = Fals
     return proc, port
 
 
-def start_cluster(base_dir: Path, masters: int = 3) -> tuple[list[subprocess.Popen[bytes]], list[int]]:
-    """Start ``masters`` cluster-mode servers, split the 16384 slots, and join them."""
-    procs: list[subprocess.Popen[bytes]] = []
+def start_cluster(base_dir: Path, masters: int = 3, replicas: int = 0,
+                  node_timeout_ms: int = 2000) -> tuple[list[subprocess.Popen[bytes]], list[int]]:
+    """Start ``masters`` cluster-mode servers (plus ``replicas`` per master), split the 16384
+    slots and join them; the first ``masters`` ports are the masters."""
     ports: list[int] = []
-    try:
-        for i in range(masters):
-            proc, port = start_redis(base_dir / f"node{i}", cluster=True)
-            procs.append(proc)
+    while len(ports) < masters * (1 + replicas):
+        port = free_port(cluster_bus=True)
+        if all(abs(port - p) not in (0, 10000) for p in ports):
             ports.append(port)
-        _join(ports, masters)
+    procs = local_cluster.start_nodes(base_dir, ports, node_timeout_ms, appendonly=False)
+    try:
+        local_cluster.form(ports, masters)
     except BaseException:
         stop(procs)  # never leave half a cluster running
         raise
     return procs, ports
-
-
-def _join(ports: list[int], masters: int) -> None:
-    clients = [redis.Redis(port=p) for p in ports]
-    per_node = CLUSTER_SLOTS // masters
-    for i, client in enumerate(clients):
-        first = i * per_node
-        last = CLUSTER_SLOTS - 1 if i == masters - 1 else first + per_node - 1
-        client.execute_command("CLUSTER ADDSLOTS", *range(first, last + 1))
-    for port in ports[1:]:
-        clients[0].execute_command("CLUSTER MEET", "127.0.0.1", port)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if all(_cluster_ready(c, masters) for c in clients):
-            return
-        time.sleep(0.1)
-    raise RuntimeError("redis cluster did not reach cluster_state:ok")
-
-
-def _cluster_ready(client: redis.Redis, masters: int) -> bool:
-    info = client.cluster("INFO")
-    if isinstance(info, (bytes, str)):
-        text = info.decode() if isinstance(info, bytes) else info
-        info = dict(line.split(":", 1) for line in text.split() if ":" in line)
-    return str(info.get("cluster_state")) == "ok" and int(info.get("cluster_known_nodes", 0)) == masters
 
 
 def stop(procs: list[subprocess.Popen[bytes]]) -> None:
