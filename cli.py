@@ -5,6 +5,7 @@
     endfraud scheduler    the single APScheduler process (a second copy idles as standby)
     endfraud sandbox      the local WeChat API simulator and simulated citizen phones
     endfraud demo         embedded Redis + all of the above, stopped together by Ctrl-C
+    endfraud demo --cluster   the same on a local 3+3-node Redis Cluster, several of each process
     endfraud check        scam-check texts from stdin, one JSON object per line on stdout
 """
 
@@ -112,6 +113,13 @@ def demo_environment(config: Config) -> dict[str, str]:
     return env
 
 
+# The demo cluster fails a master over after 5 s of silence (production default: 15 s).
+DEMO_CLUSTER_NODE_TIMEOUT_MS = 5000
+DEMO_CLUSTER_MASTERS = 3
+# Process counts of ``demo --cluster``: what a small province deployment runs, on one machine.
+CLUSTER_ROLES = ("sandbox", "worker", "worker", "worker", "scheduler", "scheduler", "web", "web2")
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from store.redis import connect, server_args, wait_until_up, embedded_url
     from demo.seed import seed_demo
@@ -123,21 +131,36 @@ def cmd_demo(args: argparse.Namespace) -> int:
     env = demo_environment(load_config(path, demo=True))
     env["ENDFRAUD_CONFIG"] = path
     config = load_config(path, environ=env, demo=True)
+    cluster = bool(getattr(args, "cluster", False))
+    redis_children: list[subprocess.Popen[bytes]] = []
     children: list[subprocess.Popen[bytes]] = []
-    if not config.redis.url:
-        # Embedded Redis as a child process, so Ctrl-C stops it with everything else.
-        children.append(subprocess.Popen(
-            server_args(config.redis.embedded_port, config.data_path / "redis", daemonize=False)))
-        wait_until_up(embedded_url(config))
-    exe = [sys.executable, "-m", "cli"]
-    for role in ("sandbox", "worker", "scheduler", "web"):
-        children.append(subprocess.Popen([*exe, role], env=env, cwd=os.path.dirname(__file__)))
     stop = _stop_event()
     try:
-        if not _wait_healthy(config, stop, children):
+        if cluster:
+            redis_children = _start_demo_cluster(config, env)
+            config = load_config(path, environ=env, demo=True)
+        elif not config.redis.url:
+            # Embedded Redis as a child process, so Ctrl-C stops it with everything else; in
+            # its own session, so the terminal's Ctrl-C reaches it only through us, last.
+            redis_children.append(subprocess.Popen(
+                server_args(config.redis.embedded_port, config.data_path / "redis",
+                            daemonize=False), start_new_session=True))
+            wait_until_up(embedded_url(config))
+        exe = [sys.executable, "-m", "cli"]
+        roles = CLUSTER_ROLES if cluster else ("sandbox", "worker", "scheduler", "web")
+        for role in roles:
+            child_env = env
+            if role == "web2":
+                # The second web process: same app on the next free demo port (the sandbox
+                # delivers WeChat's pushes to the first; either takes alerts and the console).
+                child_env = {**env, "ENDFRAUD_SERVICE__PORT": str(_second_web_port(config))}
+                role = "web"
+            children.append(subprocess.Popen([*exe, role], env=child_env,
+                                              cwd=os.path.dirname(__file__)))
+        if not _wait_healthy(config, stop, children + redis_children):
             return 1
         password = seed_demo(config, connect(config))
-        _print_demo_banner(config, password)
+        _print_demo_banner(config, password, cluster)
         while not stop.is_set():
             if any(child.poll() is not None for child in children):
                 print("endfraud demo: a process exited; stopping the others", file=sys.stderr)
@@ -145,10 +168,31 @@ def cmd_demo(args: argparse.Namespace) -> int:
             stop.wait(0.5)
     finally:
         # Services first, Redis last, so nothing loses its store while shutting down.
-        _stop_processes(children[1:] if not config.redis.url else children)
-        if not config.redis.url:
-            _stop_processes(children[:1])
+        _stop_processes(children)
+        _stop_processes(redis_children)
     return 0
+
+
+def _second_web_port(config: Config) -> int:
+    return config.service.port + 2  # +1 is the sandbox's in the demo config
+
+
+def _start_demo_cluster(config: Config, env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
+    """3 masters + 3 replicas on embedded_port.. +5, data (AOF, nodes.conf) under data_dir."""
+    from store import local_cluster
+
+    total = 2 * DEMO_CLUSTER_MASTERS
+    ports = [config.redis.embedded_port + i for i in range(total)]
+    procs = local_cluster.start_nodes(config.data_path / "redis-cluster", ports,
+                                      DEMO_CLUSTER_NODE_TIMEOUT_MS)
+    try:
+        local_cluster.form(ports, DEMO_CLUSTER_MASTERS)
+    except BaseException:
+        local_cluster.stop_nodes(procs)
+        raise
+    env["ENDFRAUD_REDIS__URL"] = f"redis://127.0.0.1:{ports[0]}/0"
+    env["ENDFRAUD_REDIS__CLUSTER"] = "true"
+    return procs
 
 
 def _stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
@@ -186,7 +230,7 @@ def _wait_healthy(config: Config, stop: threading.Event,
     return False
 
 
-def _print_demo_banner(config: Config, password: str) -> None:
+def _print_demo_banner(config: Config, password: str, cluster: bool = False) -> None:
     web = config.service.public_url
     sandbox = f"http://{config.sandbox.host}:{config.sandbox.port}"
     lines = [
@@ -196,9 +240,17 @@ def _print_demo_banner(config: Config, password: str) -> None:
         f"  simulated phone    {sandbox}/sandbox/phone",
         f"  staff console      {web}/console/   user: admin   password: {password}",
         f"  health             {web}/healthz",
-        f"  data (Redis AOF)   {config.data_path / 'redis'}",
+        f"  data (Redis AOF)   {config.data_path / ('redis-cluster' if cluster else 'redis')}",
         "",
     ]
+    if cluster:
+        first = config.redis.embedded_port
+        lines[-1:-1] = [
+            f"  redis cluster      masters 127.0.0.1:{first}..{first + 2}, replicas "
+            f"{first + 3}..{first + 5}",
+            f"  second web         http://{config.service.host}:{_second_web_port(config)}/"
+            "   (3 workers, 2 schedulers: one leads)",
+        ]
     print("\n".join(lines), flush=True)
 
 
@@ -215,7 +267,12 @@ def build_parser() -> argparse.ArgumentParser:
         ("demo", cmd_demo, "run everything locally with the simulator and embedded Redis"),
         ("check", cmd_check, "scam-check texts from stdin (lines or JSON lines)"),
     ):
-        sub.add_parser(name, help=help_text).set_defaults(func=fn)
+        command = sub.add_parser(name, help=help_text)
+        command.set_defaults(func=fn)
+        if name == "demo":
+            command.add_argument("--cluster", action="store_true",
+                                 help="on a local Redis Cluster (3 masters + 3 replicas) with 2 "
+                                      "web processes, 3 workers and 2 schedulers")
     return parser
 
 

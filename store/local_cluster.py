@@ -37,13 +37,17 @@ def node_args(port: int, data_dir: Path, node_timeout_ms: int, *, appendonly: bo
 
 def start_nodes(base_dir: Path, ports: list[int], node_timeout_ms: int, *,
                 appendonly: bool = True) -> list[subprocess.Popen[bytes]]:
-    """One server per port, data in ``base_dir/node<i>``; returns once every node answers."""
+    """One server per port, data in ``base_dir/node<i>``; returns once every node answers.
+
+    Each in its own session: a terminal's Ctrl-C reaches the whole foreground process group,
+    and Redis must outlive the services that are still shutting down (the caller stops it last).
+    """
     procs: list[subprocess.Popen[bytes]] = []
     try:
         for i, port in enumerate(ports):
             args = node_args(port, base_dir / f"node{i}", node_timeout_ms, appendonly=appendonly)
             procs.append(subprocess.Popen(args, stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.DEVNULL))
+                                          stderr=subprocess.DEVNULL, start_new_session=True))
         for port in ports:
             wait_until_up(f"redis://127.0.0.1:{port}/0")
     except BaseException:
