@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
+import time
 import uuid
 from typing import Any, Callable
 
@@ -149,21 +150,31 @@ def run_scheduler(config: Config, redis: RedisClient, stop: threading.Event | No
     stop = stop or threading.Event()
     lease = Lease(redis, keys.scheduler_leader())
     scheduler: BackgroundScheduler | None = None
+    renewed_at = 0.0
     try:
         while not stop.is_set():
             try:
                 health.beat(redis, "scheduler")
                 if scheduler is None:
                     if lease.acquire():
+                        renewed_at = time.monotonic()
                         log.info("scheduler: lease acquired, starting")
                         scheduler = build_scheduler(config, redis)
                         scheduler.start()
-                elif not lease.renew():
+                elif lease.renew():
+                    renewed_at = time.monotonic()
+                else:
                     log.warning("scheduler: lease lost, stopping")
                     scheduler.shutdown(wait=False)
                     scheduler = None
             except Exception:
                 log.exception("scheduler: loop error (redis down?)")
+            if scheduler is not None and time.monotonic() - renewed_at > lease.ttl_ms / 1000:
+                # Could not renew (Redis unreachable, or failing over) for a whole lease: a
+                # standby may hold it by now, so stop rather than run beside it.
+                log.warning("scheduler: lease not renewed in time, stopping")
+                scheduler.shutdown(wait=False)
+                scheduler = None
             stop.wait(RENEW_EVERY_S)
     finally:
         if scheduler is not None:

@@ -233,8 +233,10 @@ def consume(queue: DurableQueue, handle: JobHandler, stop: threading.Event,
                 next_reclaim = time.monotonic() + reclaim_every_s
             for job in queue.read(consumer):
                 process(queue, job, handle)
-        except redis.ConnectionError:
-            # Redis restarting: wait and carry on; un-acked jobs are still in the PEL.
-            log.warning("queue %s: redis unavailable, retrying", queue.name)
+        except redis.RedisError as exc:
+            # Redis restarting, or a cluster failing a master over (connection refused, MOVED,
+            # CLUSTERDOWN, timeouts): wait and carry on; un-acked jobs are still in the PEL.
+            log.warning("queue %s: redis unavailable (%s), retrying", queue.name,
+                        type(exc).__name__)
             stop.wait(1.0)
 
