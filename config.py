@@ -92,6 +92,7 @@ class QueueConfig:
     reclaim_idle_s: int = 30
     max_deliveries: int = 5
     block_ms: int = 1000
+    concurrency: int = 8
 
 
 @dataclass(frozen=True)
@@ -302,6 +303,8 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"wechat.api_base_url: must be an http(s) URL ending in '/', got {url!r}")
     if config.redis.url and not config.redis.url.startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError(f"redis.url: must be a redis:// URL or empty, got {config.redis.url!r}")
+    if not 1 <= config.queue.concurrency <= 64:
+        raise ConfigError(f"queue.concurrency: must be 1..64, got {config.queue.concurrency}")
     if config.redis.replica_wait_ms < 1:
         raise ConfigError(f"redis.replica_wait_ms: must be at least 1, got {config.redis.replica_wait_ms}")
     if not 1 <= config.service.port <= 65535:

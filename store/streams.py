@@ -17,6 +17,7 @@ import socket
 import threading
 import time
 import uuid
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -221,22 +222,49 @@ def process(queue: DurableQueue, job: Job, handle: JobHandler) -> None:
 
 def consume(queue: DurableQueue, handle: JobHandler, stop: threading.Event,
             consumer: str | None = None, reclaim_every_s: float = 5.0) -> None:
-    """The consumer loop: new jobs first, and every few seconds jobs abandoned by others."""
+    """The consumer loop: new jobs first, and every few seconds jobs abandoned by others.
+
+    Up to ``queue.config.concurrency`` jobs run at once on a thread pool; each is acked by the
+    thread that ran it. The loop reads only as many entries as there are free threads, so
+    nothing waits in this process that another worker could have taken.
+    """
     consumer = consumer or default_consumer_name()
     queue.ensure_group()
+    width = max(queue.config.concurrency, 1)
+    inflight: set[Future[None]] = set()
     next_reclaim = 0.0
-    while not stop.is_set():
-        try:
-            if time.monotonic() >= next_reclaim:
-                for job in queue.reclaim(consumer):
-                    process(queue, job, handle)
-                next_reclaim = time.monotonic() + reclaim_every_s
-            for job in queue.read(consumer):
-                process(queue, job, handle)
-        except redis.RedisError as exc:
-            # Redis restarting, or a cluster failing a master over (connection refused, MOVED,
-            # CLUSTERDOWN, timeouts): wait and carry on; un-acked jobs are still in the PEL.
-            log.warning("queue %s: redis unavailable (%s), retrying", queue.name,
-                        type(exc).__name__)
-            stop.wait(1.0)
+    with ThreadPoolExecutor(width, thread_name_prefix=f"job-{queue.name}") as pool:
 
+        def run(jobs: list[Job]) -> None:
+            for job in jobs:
+                inflight.add(pool.submit(_process_safely, queue, job, handle))
+
+        while not stop.is_set():
+            if len(inflight) >= width:
+                done, _ = wait(inflight, timeout=0.5, return_when=FIRST_COMPLETED)
+                inflight.difference_update(done)
+                continue
+            inflight.difference_update({f for f in inflight if f.done()})
+            try:
+                if time.monotonic() >= next_reclaim:
+                    run(queue.reclaim(consumer, count=width - len(inflight)))
+                    next_reclaim = time.monotonic() + reclaim_every_s
+                free = width - len(inflight)
+                if free > 0:
+                    run(queue.read(consumer, count=free))
+            except redis.RedisError as exc:
+                # Redis restarting, or a cluster failing a master over (connection refused,
+                # MOVED, CLUSTERDOWN, timeouts): wait and carry on; un-acked jobs stay pending.
+                log.warning("queue %s: redis unavailable (%s), retrying", queue.name,
+                            type(exc).__name__)
+                stop.wait(1.0)
+        wait(inflight)
+
+
+def _process_safely(queue: DurableQueue, job: Job, handle: JobHandler) -> None:
+    try:
+        process(queue, job, handle)
+    except redis.RedisError as exc:
+        # The ack (or dead-lettering) failed: the job stays pending and is reclaimed later.
+        log.warning("job %s (%s): redis error after running (%s)", job.job_id, job.type,
+                    type(exc).__name__)
