@@ -128,3 +128,34 @@ def test_depth_counts_waiting_and_pending_jobs(redis):
     for job in taken:
         queue.ack(job)
     assert queue.depth() == 3
+
+
+def test_a_worker_runs_several_jobs_of_one_queue_at_once(redis):
+    """Four jobs that each wait for the other three finish only if they run side by side."""
+    import threading
+    import time
+
+    from config import QueueConfig
+    from store.streams import DurableQueue, consume
+
+    queue = DurableQueue(redis, "warnings", QueueConfig(block_ms=50, concurrency=4))
+    queue.ensure_group()
+    for i in range(4):
+        queue.enqueue("t", {"i": i}, job_id=f"j{i}")
+    together = threading.Barrier(4, timeout=10)
+    stop = threading.Event()
+
+    def handle(job):  # type: ignore[no-untyped-def]
+        together.wait()
+
+    thread = threading.Thread(target=consume, args=(queue, handle, stop, "c1"), daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 15
+        while queue.depth() and time.monotonic() < deadline:
+            stop.wait(0.05)
+        assert queue.depth() == 0
+        assert not together.broken
+    finally:
+        stop.set()
+        thread.join(timeout=5)
