@@ -9,13 +9,19 @@ then:
 2. warnings: single signed alerts POSTed at a sustained rate, each for a registered number; the
    latency of one warning is ``detected_at`` → the simulator's receipt of the template message
    (``received_at_ms`` in its inspection API): ingest, queue, worker, WeChat call;
-3. ingest: batches of 1,000 alerts (numbers nobody registered) as fast as the web app takes them.
+3. capacity: the rate stepped up (``--steps``, ``--step-seconds`` each) until p99 passes
+   100 ms or warnings go missing; ``capacity_per_s`` is the highest step that held;
+4. ingest: batches of 1,000 alerts (numbers nobody registered) as fast as the web app takes them.
 
-Lost and duplicate warnings are counted from the simulator's message log.
+Lost and duplicate warnings are counted from the simulator's message log. CPU per warning comes
+from ``/proc/<pid>/stat`` (utime + stime of each process and its children) before and after
+phase 2: web (gunicorn master and workers), worker processes, Redis.
 
     .venv/bin/python benchmarks/warning_latency.py [--seconds 20] [--rate 200] [--workers 2]
+        [--steps 100,150,200,250,300] [--step-seconds 10]
 
-Last line: JSON with p50_ms, p99_ms, floor_p99_ms, ratio, ingest_per_s, alerts, lost, duplicates.
+Last line: JSON with p50_ms, p99_ms, floor_p99_ms, ratio, ingest_per_s, alerts, lost, duplicates,
+capacity_per_s, cpu_ms_per_warning {web, worker, redis}.
 """
 
 from __future__ import annotations
@@ -47,6 +53,31 @@ from benchmarks.harness import percentile, wait_http  # noqa: E402
 
 FOLLOWERS = 200
 BATCH = 1000
+P99_TARGET_MS = 100.0
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ms(pid: int) -> float:
+    """CPU time (user + system) of ``pid`` and every live descendant, in milliseconds."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry))
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) * 1000 / CLOCK_TICKS
+        todo += children.get(current, [])
+    return total
 
 
 
@@ -96,6 +127,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--ingest-batches", type=int, default=20)
+    parser.add_argument("--steps", default="",
+                        help="rates to step through for capacity_per_s, e.g. 100,150,200,250")
+    parser.add_argument("--step-seconds", type=float, default=10.0)
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-warnings-"))
@@ -121,7 +155,9 @@ def main() -> None:
     try:
         wait_http(sbx_url + "sandbox/api/stats")
         wait_http(web_url + "/healthz")
-        result = run(args, config, SandboxClient(sbx_url), web_url, redis_port)
+        roles = {"web": [procs[1].pid], "worker": [p.pid for p in procs[2:]],
+                 "redis": [redis_proc.pid]}
+        result = run(args, config, SandboxClient(sbx_url), web_url, redis_port, roles)
     finally:
         stop(procs + [redis_proc])
         out.close()
@@ -136,15 +172,21 @@ def main() -> None:
         ("ratio p99 / floor p99", result["ratio"]),
         ("ingest alerts/s (batches of 1000)", result["ingest_per_s"]),
         ("lost", result["lost"]), ("duplicates", result["duplicates"]),
+        *((f"cpu ms/warning {role}", ms) for role, ms in result["cpu_ms_per_warning"].items()),
+        ("capacity /s (p99 <= 100 ms)", result["capacity_per_s"]),
     ):
         print(f"{name:<34} {value:>12}")
+    for step in result["steps"]:
+        print(f"  step {step['rate']:>5.0f}/s  p50 {step['p50_ms']:>8} ms  p99 {step['p99_ms']:>8} ms"
+              f"  lost {step['lost']}")
     print("targets: p99 <= 100 ms at 200 alerts/s for 60 s (--seconds 60); ingest >= 2000/s")
     print(json.dumps({k: result[k] for k in ("p50_ms", "p99_ms", "floor_p99_ms", "ratio",
-                                             "ingest_per_s", "alerts", "lost", "duplicates")}))
+                                             "ingest_per_s", "alerts", "lost", "duplicates",
+                                             "capacity_per_s", "cpu_ms_per_warning")}))
 
 
 def run(args: argparse.Namespace, config: Any, sbx: SandboxClient, web_url: str,
-        redis_port: int) -> dict[str, Any]:
+        redis_port: int, roles: dict[str, list[int]]) -> dict[str, Any]:
     import redis as redis_lib
 
     from bot.wechat import make_client
@@ -179,9 +221,6 @@ def run(args: argparse.Namespace, config: Any, sbx: SandboxClient, web_url: str,
 
     # 2. warnings at a sustained rate, one alert per request.
     source, _, key = config.alerts.source_keys[0].partition(":")
-    total = int(args.seconds * args.rate)
-    detected: dict[str, float] = {}
-    failures = Counter()
     session_local = threading.local()
 
     def post(body: bytes) -> int:
@@ -191,42 +230,65 @@ def run(args: argparse.Namespace, config: Any, sbx: SandboxClient, web_url: str,
         return session.post(web_url + "/api/v1/alerts", data=body, headers=headers,
                             timeout=10).status_code
 
-    def send_alert(i: int, due: float) -> None:
-        alert_id = f"bench-{i}"
-        detected[alert_id] = due
-        body = json.dumps({"alert_id": alert_id, "phone": phones[i % FOLLOWERS],
-                           "fraud_type": "police", "channel": "call",
-                           "counterpart": f"+8526{i:07d}", "risk_level": "high",
-                           "detected_at": due, "source": source}).encode()
-        status = post(body)
-        if status != 202:
-            failures[status] += 1
+    def warnings_at(rate: float, seconds: float, prefix: str) -> dict[str, Any]:
+        total = int(seconds * rate)
+        detected: dict[str, float] = {}
+        failures: Counter[int] = Counter()
 
-    since = sbx.stats()["last_seq"]
-    paced(total, args.rate, 16, send_alert)
-    deadline = time.time() + 60
-    warnings: list[dict] = []
-    while time.time() < deadline:
-        warnings = all_templates(sbx, since)
-        if len(warnings) >= total:
+        def send_alert(i: int, due: float) -> None:
+            alert_id = f"{prefix}-{i}"
+            detected[alert_id] = due
+            body = json.dumps({"alert_id": alert_id, "phone": phones[i % FOLLOWERS],
+                               "fraud_type": "police", "channel": "call",
+                               "counterpart": f"+8526{i:07d}", "risk_level": "high",
+                               "detected_at": due, "source": source}).encode()
+            status = post(body)
+            if status != 202:
+                failures[status] += 1
+
+        since = sbx.stats()["last_seq"]
+        paced(total, rate, 32, send_alert)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if len(all_templates(sbx, since)) >= total:
+                break
+            time.sleep(0.5)
+        time.sleep(1.0)
+        per_alert: Counter[str] = Counter()
+        latencies = []
+        for message in all_templates(sbx, since):
+            token = read_token(config.service.secret_key,
+                               message["payload"]["url"].rsplit("/", 1)[1], time.time())
+            if token is None or token.alert_id not in detected:
+                continue
+            per_alert[token.alert_id] += 1
+            if per_alert[token.alert_id] == 1:
+                latencies.append(message["received_at_ms"] - detected[token.alert_id] * 1000)
+        return {"rate": rate, "alerts": total, "latencies": latencies,
+                "lost": sum(1 for alert_id in detected if per_alert[alert_id] == 0),
+                "duplicates": sum(n - 1 for n in per_alert.values() if n > 1),
+                "p50_ms": round(percentile(latencies, 0.5), 1),
+                "p99_ms": round(percentile(latencies, 0.99), 1),
+                "post_failures": dict(failures)}
+
+    cpu_before = {role: sum(cpu_ms(pid) for pid in pids) for role, pids in roles.items()}
+    main = warnings_at(args.rate, args.seconds, "bench")
+    cpu_after = {role: sum(cpu_ms(pid) for pid in pids) for role, pids in roles.items()}
+    warned = max(main["alerts"] - main["lost"], 1)
+    cpu_per_warning = {role: round((cpu_after[role] - cpu_before[role]) / warned, 2)
+                       for role in roles}
+    latencies, total = main["latencies"], main["alerts"]
+    lost, duplicates, failures = main["lost"], main["duplicates"], main["post_failures"]
+
+    # 3. capacity: step the rate up until p99 passes the target or warnings go missing.
+    steps, capacity = [], 0.0
+    for n, rate in enumerate(float(r) for r in args.steps.split(",") if r.strip()):
+        step = warnings_at(rate, args.step_seconds, f"step{n}")
+        steps.append({k: v for k, v in step.items() if k != "latencies"})
+        if step["p99_ms"] > P99_TARGET_MS or step["lost"] or step["duplicates"]:
             break
-        time.sleep(0.5)
-    time.sleep(1.0)
-    warnings = all_templates(sbx, since)
-    per_alert: Counter[str] = Counter()
-    latencies = []
-    for message in warnings:
-        token = read_token(config.service.secret_key,
-                           message["payload"]["url"].rsplit("/", 1)[1], time.time())
-        if token is None:
-            continue
-        per_alert[token.alert_id] += 1
-        if per_alert[token.alert_id] == 1:
-            latencies.append(message["received_at_ms"] - detected[token.alert_id] * 1000)
-    lost = sum(1 for alert_id in detected if per_alert[alert_id] == 0)
-    duplicates = sum(n - 1 for n in per_alert.values() if n > 1)
-
-    # 3. ingest in batches (numbers nobody registered: counted, not warned).
+        capacity = rate
+    # 4. ingest in batches (numbers nobody registered: counted, not warned).
     batches = []
     for b in range(args.ingest_batches):
         batches.append(json.dumps([
@@ -245,6 +307,7 @@ def run(args: argparse.Namespace, config: Any, sbx: SandboxClient, web_url: str,
 
     paced(len(batches), 1e9, 4, send_batch)
     ingest_per_s = len(batches) * BATCH / (time.perf_counter() - started)
+
     floor_p99 = percentile(floor, 0.99)
     p99 = percentile(latencies, 0.99)
     return {"p50_ms": round(percentile(latencies, 0.5), 1), "p99_ms": round(p99, 1),
@@ -252,7 +315,8 @@ def run(args: argparse.Namespace, config: Any, sbx: SandboxClient, web_url: str,
             "ratio": round(p99 / floor_p99, 2) if floor_p99 else None,
             "ingest_per_s": round(ingest_per_s), "alerts": total, "lost": lost,
             "duplicates": duplicates, "post_failures": dict(failures),
-            "ingest_statuses": dict(statuses)}
+            "ingest_statuses": dict(statuses), "cpu_ms_per_warning": cpu_per_warning,
+            "capacity_per_s": capacity if steps else None, "steps": steps}
 
 
 if __name__ == "__main__":
