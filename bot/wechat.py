@@ -10,6 +10,10 @@ Three things wechatpy does not do by itself, and why we add them:
   the losers wait for the winner's token instead of fetching their own.
 - A timeout on every call: wechatpy's default is none, and a hung call blocks a worker forever
   (wechatpy#291).
+- The token from memory: wechatpy reads its session store before every call (a Redis round
+  trip per warning). We keep the token in memory until a minute before its Redis TTL ends; if
+  another process replaced it meanwhile, WeChat answers 40001 and the refresh path above adopts
+  the new one, which costs one retried call per refresh.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from store.redis import RedisClient
 
 TOKEN_LOCK_TTL_S = 30
 TOKEN_WAIT_S = 10.0
+# wechatpy refreshes a token with less than a minute left; so do we.
+TOKEN_MARGIN_S = 60
 
 
 class RedisTokenStorage:
@@ -54,8 +60,29 @@ class EndFraudWeChatClient(WeChatClient):
         self._config = config
         self._redis = redis
         self._calls = threading.local()
+        self._memory_token: tuple[str, float] = ("", 0.0)  # (token, valid until unix s)
         super().__init__(config.wechat.app_id, config.wechat.app_secret,
                          session=RedisTokenStorage(redis), timeout=config.wechat.timeout_s)
+
+    @property
+    def access_token(self) -> str:
+        token, valid_until = self._memory_token
+        now = time.time()
+        if token and valid_until - now > TOKEN_MARGIN_S:
+            return token
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.get(self.access_token_key)
+        pipe.pttl(self.access_token_key)
+        raw, ttl_ms = pipe.execute()
+        ttl_ms = int(ttl_ms)
+        if raw and (ttl_ms < 0 or ttl_ms > TOKEN_MARGIN_S * 1000):
+            token = str(json.loads(raw))
+            # No TTL (a token set by hand): read it again from Redis in a minute or two.
+            valid_s = ttl_ms / 1000 if ttl_ms > 0 else 2 * TOKEN_MARGIN_S
+            self._memory_token = (token, now + valid_s)
+            return token
+        self.fetch_access_token()
+        return str(self.session.get(self.access_token_key))
 
     @property
     def access_token_key(self) -> str:
@@ -71,6 +98,7 @@ class EndFraudWeChatClient(WeChatClient):
 
     def fetch_access_token(self) -> dict[str, Any]:
         """Refresh under a Redis lock; a process that loses the race adopts the winner's token."""
+        self._memory_token = ("", 0.0)
         stale = getattr(self._calls, "token_used", None) or self.session.get(self.access_token_key)
         self._calls.token_used = None
         lock_key = keys.access_token_lock(self.appid)

@@ -83,3 +83,18 @@ def test_concurrent_refreshes_fetch_one_token(sandbox, redis):
     assert errors == []
     assert tokens_issued(phone) == 2
 
+
+
+def test_a_client_holding_a_token_replaced_elsewhere_adopts_the_new_one(sandbox, redis):
+    """The token lives in memory between calls; a refresh by another process costs one retried
+    call, not a second refresh (which would knock the other process's token out)."""
+    config, phone = sandbox
+    openid = phone.new_citizen()
+    phone.follow(openid)
+    first, second = make_client(config, redis), make_client(config, redis)
+    first.message.send_text(openid, "一")
+    redis.delete(keys.access_token(config.wechat.app_id))
+    second.message.send_text(openid, "二")  # fetches a new token: the first one is now void
+    first.message.send_text(openid, "三")
+    assert tokens_issued(phone) == 2
+    assert [m["kind"] for m in phone.messages(openid=openid)].count("custom") == 3
