@@ -325,7 +325,7 @@ class Deliverer:
 
     def _record_sent(self, alert_id: str, who: Recipient, state: dict[str, str], channel: str,
                      msgid: str, now: int, receipt: str | None = None) -> None:
-        """Record a send in two round trips (this is the hot path of every warning)."""
+        """Record a send in one round trip (this is the hot path of every warning)."""
         # A customer-service message is in the chat once the API accepted it.
         final = "delivered" if channel == "custom" else "sent"
         is_follower = who.role != OFFICER
@@ -342,7 +342,11 @@ class Deliverer:
             metrics.incr(pipe, "alerts_warnings_delivered_total", channel=channel)
         if is_follower:
             self.store.open_warning(who.openid, alert_id, client=pipe)
-            pipe.hsetnx(keys.alert(alert_id), "first_sent_ms", str(now))
+            if not state.get("answer"):
+                # NX: the first warning's deadline stands; later recipients change nothing.
+                self.store.schedule_deadline(
+                    alert_id, deadline_ms(now, self.config.alerts.answer_timeout_s), client=pipe)
+            self.store.first_sent_commands(alert_id, now, pipe)
         # The job-finish event may have come before we recorded the msgid: it was parked.
         if msgid and receipt is None:
             self.store.claim_finish_commands(who.openid, msgid, pipe)
@@ -358,13 +362,6 @@ class Deliverer:
             confirm_delivery(self.store, self.redis, alert_id, who.field, msgid, receipt, now)
 
     def _first_warning(self, alert_id: str, state: dict[str, str], now: int) -> None:
-        pipe = self.redis.pipeline(transaction=False)
-        if not state.get("answer"):
-            pipe.hset(keys.alert(alert_id), "status", "warned")
-        self.store.schedule_deadline(alert_id,
-                                     deadline_ms(now, self.config.alerts.answer_timeout_s),
-                                     client=pipe)
-        pipe.execute()
         metrics.observe(self.redis, "alerts_warning_latency_seconds",
                         max(now - int(state.get("detected_ms") or now), 0) / 1000)
 
@@ -401,10 +398,13 @@ def confirm_delivery(store: AlertStore, redis: RedisClient, alert_id: str, field
     marker = Marker("delivered" if ok else "undelivered", now, "template", msgid)
     if not store.advance(alert_id, field_name, "sent", marker):
         return False
+    pipe = redis.pipeline(transaction=False)
     store.update(alert_id, event="delivered" if ok else "undelivered", actor="wechat", at_ms=now,
-                 recipient=short_id(field_name.rpartition(":")[2]), msgid=msgid, status=status)
-    metrics.incr(redis, "alerts_warnings_delivered_total" if ok else
+                 recipient=short_id(field_name.rpartition(":")[2]), msgid=msgid, status=status,
+                 client=pipe)
+    metrics.incr(pipe, "alerts_warnings_delivered_total" if ok else
                  "alerts_warnings_undelivered_total", channel="template")
+    pipe.execute()
     return True
 
 

@@ -83,6 +83,13 @@ end
 return 0
 """
 
+# The first warning that went out: stamp it and, unless an answer beat it, mark the alert warned.
+_FIRST_SENT = """
+if redis.call('HSETNX', KEYS[1], 'first_sent_ms', ARGV[1]) == 0 then return 0 end
+if not redis.call('HGET', KEYS[1], 'answer') then redis.call('HSET', KEYS[1], 'status', 'warned') end
+return 1
+"""
+
 # Mark the alert escalated only if nobody answered and it was not escalated or closed before.
 _ESCALATE_ONCE = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -242,6 +249,10 @@ class AlertStore:
             return True
         return bool(self._advance(keys=[keys.alert(alert_id)],
                                   args=[field, from_state + "|", marker.pack()]))
+
+    def first_sent_commands(self, alert_id: str, at_ms: int, pipe: Any) -> None:
+        """Queue the first-warning stamp on a pipeline; its reply is 1 for the first send."""
+        pipe.execute_command("EVAL", _FIRST_SENT, 1, keys.alert(alert_id), str(at_ms))
 
     def markers(self, alert_id: str) -> dict[str, Marker]:
         return {name: Marker.unpack(value) for name, value in self.get(alert_id).items()
