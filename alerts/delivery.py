@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import redis as redis_lib
 import requests
 from wechatpy.exceptions import WeChatClientException
 
@@ -54,6 +55,9 @@ UNFOLLOWED_ERRCODES = frozenset({43004})
 # A parked job-finish event younger than this may belong to a live sender that is about to
 # record its msgid; leave it to that sender.
 FINISH_SETTLE_MS = 1000
+# How long a worker keeps trying to record a send it made (a failover takes seconds).
+RECORD_RETRY_S = 60.0
+RECORD_RETRY_PAUSE_S = 0.5
 OFFICER = "officer"
 
 
@@ -325,6 +329,24 @@ class Deliverer:
 
     def _record_sent(self, alert_id: str, who: Recipient, state: dict[str, str], channel: str,
                      msgid: str, now: int, receipt: str | None = None) -> None:
+        """Record a send that certainly happened, riding out a Redis failover.
+
+        Only this process knows the send went out (and its msgid); given up, the marker would
+        stay ``sending`` and, should WeChat's receipt be lost too, the warning be sent again.
+        """
+        deadline = time.monotonic() + RECORD_RETRY_S
+        while True:
+            try:
+                return self._record_sent_once(alert_id, who, state, channel, msgid, now, receipt)
+            except redis_lib.RedisError:
+                if time.monotonic() > deadline:
+                    raise
+                log.warning("alert %s: recording the send to %s failed; retrying", alert_id,
+                            short_id(who.openid))
+                self.sleep(RECORD_RETRY_PAUSE_S)
+
+    def _record_sent_once(self, alert_id: str, who: Recipient, state: dict[str, str],
+                          channel: str, msgid: str, now: int, receipt: str | None) -> None:
         """Record a send in one round trip (this is the hot path of every warning)."""
         # A customer-service message is in the chat once the API accepted it.
         final = "delivered" if channel == "custom" else "sent"

@@ -295,8 +295,9 @@ def run(seconds: float = 30.0, rate: float = 50.0, audience: int = 10_000,
         say(f"{len(platform.accepted)}/{total} alerts accepted "
             f"(retries by status: {dict(platform.retries)})")
 
-        takeover_s = _wait_new_leader(r, first_leader, events["scheduler_killed"])
-        say(f"new scheduler leads {takeover_s:.1f} s after the leader's death")
+        took_over, takeover_s = _wait_new_leader(r, first_leader, events["scheduler_killed"])
+        say(f"new scheduler leads {takeover_s:.1f} s after the leader's death" if took_over
+            else "no new scheduler took over")
 
         def settled() -> bool:
             warned = _warned_alerts(state, config, since)
@@ -308,6 +309,7 @@ def run(seconds: float = 30.0, rate: float = 50.0, audience: int = 10_000,
         time.sleep(2.0)  # anything still in flight would show up as a duplicate now
         result = _count(state, config, since, platform, events, failover, r, bc_store,
                         broadcast.id)
+        result["scheduler_took_over"] = took_over
         result["scheduler_takeover_s"] = round(takeover_s, 1)
         result["scheduler_lease_s"] = LEASE_MS / 1000 + RENEW_EVERY_S
         return result
@@ -348,15 +350,15 @@ def _wait(condition: Any, timeout_s: float, message: str | None) -> bool:
     return False
 
 
-def _wait_new_leader(r: Any, old: str | None, killed_at: float) -> float:
+def _wait_new_leader(r: Any, old: str | None, killed_at: float) -> tuple[bool, float]:
     from scheduler.process import LEASE_MS, RENEW_EVERY_S
 
     def new_leader() -> bool:
         holder = r.get(keys.scheduler_leader())
         return holder is not None and holder != old
 
-    _wait(new_leader, LEASE_MS / 1000 + RENEW_EVERY_S + 30, None)
-    return time.time() - killed_at
+    found = _wait(new_leader, LEASE_MS / 1000 + RENEW_EVERY_S + 30, None)
+    return found, time.time() - killed_at
 
 
 def _only_run(r: Any, bc_store: Any, broadcast_id: str) -> str:
@@ -406,8 +408,9 @@ def _count(state: Any, config: Config, since: int, platform: Platform, events: d
     mass = state.messages(None, ("mass",), since, 10_000_000)
     accepted_sends = {m.get("msgid") for m in mass}
     per_follower = Counter(m["openid"] for m in mass)
-    new_batches = sum(1 for b in batches if not b.get("repeated"))
-    duplicate_batches = max(len(accepted_sends) - new_batches, 0) + sum(
+    # Each recorded batch stands for one accepted send (a "repeated" one for the send WeChat had
+    # already accepted under its clientmsgid); any accepted send beyond them went out twice.
+    duplicate_batches = max(len(accepted_sends) - len(batches), 0) + sum(
         1 for n in per_follower.values() if n > 1)
     return {
         "alerts": len(platform.detected), "accepted": len(platform.accepted),
@@ -415,6 +418,9 @@ def _count(state: Any, config: Config, since: int, platform: Platform, events: d
         "broadcast_status": run.get("status"), "broadcast_batches": len(batches),
         "broadcast_followers_reached": len(per_follower),
         "duplicate_batches": duplicate_batches,
+        "mass_sends_accepted": len(accepted_sends),
+        "batches_repeated": sum(1 for b in batches if b.get("repeated")),
+        "followers_sent_twice": sum(1 for n in per_follower.values() if n > 1),
         "failover_s": round(done - killed, 2) if done == done else None,
         "p99_ms_during_failover": round(percentile(during, 0.99), 1) if during else None,
         "alerts_during_failover": len(during),
