@@ -93,7 +93,7 @@ class Reply:
 
 
 # eq=False: a library is compared and hashed by identity, so derived tables can be cached per
-# library object (see bot.scamcheck) without hashing its mappings.
+# library object (see intel.scamcheck) without hashing its mappings.
 @dataclass(frozen=True, eq=False)
 class Library:
     """Validated, immutable content. Build with ``load_library`` or ``build_library``."""

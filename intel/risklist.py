@@ -167,5 +167,5 @@ def summarize(raw: dict[str, str]) -> dict[str, Any]:
 
 
 def lookup_fn(redis: RedisClient) -> Any:
-    """``risk_lookup`` for ``bot.scamcheck.check_text``: value → record or None."""
+    """``risk_lookup`` for ``intel.scamcheck.check_text``: value → record or None."""
     return lambda value: lookup(redis, value)
