@@ -33,14 +33,16 @@ _LINK = re.compile(
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 
 
-def feature_text(text: str) -> str:
-    """The normalised text with links and digit runs folded, as the n-grams see it."""
-    return _DIGITS.sub("0", _LINK.sub(LINK_MARK, normalize_text(text)))
+def feature_text(text: str, normalized: bool = False) -> str:
+    """The normalised text with links and digit runs folded, as the n-grams see it.
+    ``normalized``: the caller already applied ``normalize_text``."""
+    plain = text if normalized else normalize_text(text)
+    return _DIGITS.sub("0", _LINK.sub(LINK_MARK, plain))
 
 
-def ngrams(text: str) -> set[str]:
+def ngrams(text: str, normalized: bool = False) -> set[str]:
     """The set of character n-grams of ``feature_text(text)``; spaces and ends are marked."""
-    folded = " " + re.sub(r"\s+", " ", feature_text(text)).strip() + " "
+    folded = " " + re.sub(r"\s+", " ", feature_text(text, normalized)).strip() + " "
     grams: set[str] = set()
     for n in NGRAM_SIZES:
         for i in range(len(folded) - n + 1):
@@ -70,8 +72,8 @@ class ScamModel:
         self.weights: dict[str, list[float]] = data["weights"]
         self.meta: dict = data.get("meta", {})
 
-    def predict(self, text: str) -> Prediction:
-        rows = [self.weights[g] for g in ngrams(text) if g in self.weights]
+    def predict(self, text: str, normalized: bool = False) -> Prediction:
+        rows = [self.weights[g] for g in ngrams(text, normalized) if g in self.weights]
         norm = math.sqrt(sum(r[0] * r[0] for r in rows)) or 1.0
         fraud_logit = self.fraud_bias
         type_logits = list(self.type_bias)
