@@ -37,7 +37,8 @@ import opencc  # noqa: E402
 
 from content.library import load_library  # noqa: E402
 from intel.classifier import ScamModel, shipped_model  # noqa: E402
-from intel.corpus import ROOT as CORPORA, read_corpus, read_dir  # noqa: E402
+from intel.corpus import ROOT as CORPORA  # noqa: E402
+from intel.corpus import read_corpus, read_dir  # noqa: E402
 from intel.scamcheck import check_text  # noqa: E402
 
 Decide = Callable[[str], tuple[bool, str | None]]

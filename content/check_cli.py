@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 from typing import IO, Any
 
-from intel.scamcheck import check_text
 from content.library import Library, load_library
+from intel.scamcheck import check_text
 
 
 def _text_of(line: str) -> str:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from intel import risklist
 from bot.registry import registry
-from intel.scamcheck import CheckResult, bare_value, check_text
 from handlers.knowledge import article_url, type_url
 from handlers.lookup import hit_reply, lookup_reply
+from intel import risklist
+from intel.scamcheck import CheckResult, bare_value, check_text
 
 MAX_ADVICE = 2
 

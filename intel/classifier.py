@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from intel.normalize import normalize_text
 
@@ -64,13 +65,13 @@ class Prediction:
 class ScamModel:
     """Weights loaded from the shipped file; ``predict`` is pure."""
 
-    def __init__(self, data: dict) -> None:
+    def __init__(self, data: dict[str, Any]) -> None:
         self.types: tuple[str, ...] = tuple(data["types"])
         self.fraud_bias: float = float(data["fraud_bias"])
         self.type_bias: tuple[float, ...] = tuple(data["type_bias"])
         # n-gram → [idf, fraud weight, type weights...]
         self.weights: dict[str, list[float]] = data["weights"]
-        self.meta: dict = data.get("meta", {})
+        self.meta: dict[str, Any] = data.get("meta", {})
 
     def predict(self, text: str, normalized: bool = False) -> Prediction:
         rows = [self.weights[g] for g in ngrams(text, normalized) if g in self.weights]

@@ -48,7 +48,9 @@ _WECHAT = re.compile(
     r"(?<![a-z0-9])(?:wechat|weixin|wei信|vx|wx|v信|vxin)(?![a-z0-9])"
     r"|[威薇徽维危卫胃]信(?![息用号任])|微❤|微x(?![a-z])"
 )
-_ADD_WECHAT = re.compile(r"(?<=[加+＋])[ ]?(?:[v薇威](?![a-z0-9信])|微(?!信|博|笑|软|小|型|调|弱|波))")
+_ADD_WECHAT = re.compile(
+    r"(?<=[加+＋])[ ]?(?:[v薇威](?![a-z0-9信])|微(?!信|博|笑|软|小|型|调|弱|波))"
+)
 _QQ = re.compile(r"扣扣|(?<![a-z])q q(?![a-z])|企鹅号")
 # Word forms that OpenCC's character-level t2s leaves in their Taiwan/Hong Kong shape.
 _REGIONAL_WORDS = (

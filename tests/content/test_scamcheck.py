@@ -1,8 +1,8 @@
 import opencc
 import pytest
 
-from intel.scamcheck import bare_value, check_text
 from content.library import load_library
+from intel.scamcheck import bare_value, check_text
 
 LIBRARY = load_library()
 
