@@ -44,7 +44,9 @@ def make_token(secret: str, alert_id: str, openid: str, expires_s: int) -> str:
 def read_token(secret: str, token: str, now: float) -> AnswerToken | None:
     """The token's contents if the MAC is right and it has not expired, else None."""
     payload, _, mac = token.partition(".")
-    if not payload or not hmac.compare_digest(_mac(secret, payload), mac):
+    if not payload or not (payload.isascii() and mac.isascii()):
+        return None  # not ours (and compare_digest refuses non-ASCII str)
+    if not hmac.compare_digest(_mac(secret, payload), mac):
         return None
     try:
         alert_id, openid, expires = _unb64(payload).decode("utf-8").split(" ")
