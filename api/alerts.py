@@ -14,8 +14,8 @@ import time
 from typing import Any
 
 import redis as redis_lib
-from flask import (Blueprint, Response, abort, current_app, g, jsonify, render_template_string,
-                   request)
+from flask import (Blueprint, Response, abort, current_app, g, jsonify, make_response,
+                   render_template_string, request)
 
 from alerts import signing
 from alerts import answer_rules
@@ -229,16 +229,17 @@ def close(alert_id: str) -> Any:
     return jsonify({"alert_id": alert_id, "closed": closed})
 
 
-def _page_args() -> tuple[str, int, str] | tuple[Response, int]:
-    """(station, limit, cursor) of a paged list, or a 422 naming the bad parameter. An officer
-    always gets their own station; duty may pass ``station``."""
+def _page_args() -> tuple[str, int, str]:
+    """(station, limit, cursor) of a paged list; a 422 naming the bad parameter otherwise. An
+    officer always gets their own station; duty may pass ``station``."""
     raw_limit = request.args.get("limit", str(DEFAULT_PAGE))
-    if not raw_limit.isascii() or not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIST:
-        return _error(422, f"limit: a whole number from 1 to {MAX_LIST}")
+    if not (raw_limit.isascii() and raw_limit.isdigit() and len(raw_limit) <= 3
+            and 1 <= int(raw_limit) <= MAX_LIST):
+        abort(make_response(_error(422, f"limit: a whole number from 1 to {MAX_LIST}")))
     cursor = request.args.get("cursor", "")
     score, _, member = cursor.partition(":")
-    if cursor and not (score.isascii() and score.isdigit() and member):
-        return _error(422, "cursor: use next_cursor from the previous page")
+    if cursor and not (score.isascii() and score.isdigit() and len(score) <= 16 and member):
+        abort(make_response(_error(422, "cursor: use next_cursor from the previous page")))
     station = station_scope(g.user) or request.args.get("station", "")
     return station, int(raw_limit), cursor
 
@@ -248,10 +249,7 @@ def _page_args() -> tuple[str, int, str] | tuple[Response, int]:
 def urgent_cases() -> Any:
     """Open "已转账" cases with their stop-payment checklist, newest first, one page
     (``limit``, ``cursor`` = the previous page's ``next_cursor``); officers see their station."""
-    args = _page_args()
-    if isinstance(args[0], Response):
-        return args
-    station, limit, cursor = args
+    station, limit, cursor = _page_args()
     store = _store()
     ids, next_cursor = store.urgent_cases(station, limit, cursor)
     pipe = _redis().pipeline(transaction=False)
@@ -287,10 +285,7 @@ def _callback_in_area(entry: dict[str, Any]) -> bool:
 def callbacks() -> Any:
     """Open call-backs, newest first, one page (``limit``, ``cursor``); officers see their
     station's."""
-    args = _page_args()
-    if isinstance(args[0], Response):
-        return args
-    station, limit, cursor = args
+    station, limit, cursor = _page_args()
     entries, next_cursor = _store().open_callbacks(station, limit, cursor)
     return jsonify({"callbacks": [_callback_view(e) for e in entries],
                     "next_cursor": next_cursor or None,

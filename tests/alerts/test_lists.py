@@ -74,7 +74,8 @@ def test_an_officer_station_list_pages_to_the_end(client, redis, config):
 
 def test_bad_paging_parameters_are_refused_with_the_field_named(client, redis, config):
     sign_in(client, "duty", username="desk")
-    for query in ("limit=abc", "limit=0", "limit=-1", "limit=501", "cursor=zz"):
+    for query in ("limit=abc", "limit=0", "limit=-1", "limit=501", "limit=" + "9" * 5000,
+                  "limit=５", "cursor=zz", "cursor=" + "1" * 5000 + ":a"):
         response = client.get(f"/api/v1/alerts/callbacks?{query}")
         assert response.status_code == 422
         assert query.partition("=")[0] in response.get_json()["error"]
