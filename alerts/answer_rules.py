@@ -22,8 +22,8 @@ would want them:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from alerts.model import PAID, SAFE
 from store.followers import OWNER

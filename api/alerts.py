@@ -17,8 +17,7 @@ import redis as redis_lib
 from flask import (Blueprint, Response, abort, current_app, g, jsonify, make_response,
                    render_template_string, request)
 
-from alerts import signing
-from alerts import answer_rules
+from alerts import answer_rules, signing
 from alerts.answers import (allow_link_post, close_alert, own_answer, record_answer, reply_for,
                             update_checklist)
 from alerts.ingest import INVALID, accept

@@ -400,7 +400,7 @@ def _build_replies(doc: Any, errors: list[str]) -> dict[str, Reply]:
             continue
         try:
             text.format_map({field_name: "示例" for field_name in fixed})
-        except Exception as exc:  # a test render: whatever it raises, the edit is refused
+        except Exception as exc:  # noqa: BLE001 - a test render: whatever it raises, refuse
             errors.append(f"{where}: text: does not render: {type(exc).__name__}: {exc}")
             continue
         replies[name] = Reply(name=name, text=text, fields=fixed)

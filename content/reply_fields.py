@@ -8,8 +8,8 @@ add it here together with the code that renders it and the text in ``content/dat
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Mapping
 
 _FIELDS: dict[str, tuple[str, ...]] = {
     "broadcast_article": ("title", "body"),

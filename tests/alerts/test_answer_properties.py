@@ -42,7 +42,7 @@ def test_two_people_answering_at_the_same_moment_are_both_recorded(redis, config
         start = threading.Barrier(len(PEOPLE))
         answers = {p: ("paid" if i % 2 else "safe") for i, p in enumerate(PEOPLE)}
 
-        def answer(person: str) -> None:
+        def answer(person: str, start=start, alert_id=alert_id, answers=answers) -> None:
             start.wait()
             record_answer(config, redis, queue, alert_id, person, answers[person], "reply",
                           2.0)
