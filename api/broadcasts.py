@@ -223,8 +223,8 @@ def check_broadcast(broadcast_id: str) -> Any:
 @bp.get("/broadcasts/<broadcast_id>/runs")
 @require_role(ROLE)
 def list_broadcast_runs(broadcast_id: str) -> Any:
-    _load(broadcast_id)
     limit = params.page_size(request.args, 50, 500)
+    _load(broadcast_id)
     return jsonify({"runs": store.list_runs(_redis(), broadcast_id, limit)})
 
 
