@@ -91,6 +91,8 @@ class QueueConfig:
     reclaim_idle_s: int = 30
     max_deliveries: int = 5
     block_ms: int = 1000
+    # A consumer whose loop has not completed a round for this long is reported stuck.
+    consumer_stuck_s: int = 120
 
 
 @dataclass(frozen=True)
@@ -305,6 +307,8 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"service.port: out of range: {config.service.port}")
     _validate_sms(config)
     _validate_broadcast(config)
+    if config.queue.consumer_stuck_s * 1000 <= config.queue.block_ms:
+        raise ConfigError("queue.consumer_stuck_s: must be longer than queue.block_ms")
     if config.alerts.unconfirmed_resend_s < config.wechat.timeout_s:
         # A send still in flight must never look abandoned (see docs/alerts.md).
         raise ConfigError("alerts.unconfirmed_resend_s: must be at least wechat.timeout_s")
