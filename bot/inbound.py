@@ -40,7 +40,9 @@ def check_signature(token: str, args: Mapping[str, str]) -> None:
     nonce = args.get("nonce", "")
     if not (signature and timestamp and nonce):
         raise BadSignature("missing signature, timestamp or nonce")
-    if not hmac.compare_digest(signature_for(token, timestamp, nonce), signature):
+    # Bytes: compare_digest raises TypeError on a str with non-ASCII characters (a 500).
+    if not hmac.compare_digest(signature_for(token, timestamp, nonce).encode(),
+                               signature.encode("utf-8", "surrogatepass")):
         raise BadSignature("signature mismatch")
 
 

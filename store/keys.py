@@ -13,6 +13,7 @@ in one slot. ``tests/test_cluster.py`` runs each such operation on a real 3-mast
 | ``q:{<queue>}:id:<job_id>`` | string marker | 7 days | idempotent enqueue (Lua with the stream: same tag) |
 | ``q:{<queue>}:dead`` | stream of dead letters | none | jobs past queue.max_deliveries or permanently failed |
 | ``health:{hb}:<role>`` | string: unix ms | 15 s | heartbeat of worker / scheduler (read with one MGET) |
+| ``health:{hb}:consumers`` | hash: ``<worker>/<queue>`` → ``<report ms>:<1|0>`` | none (stale fields pruned after 15 s) | each worker's consumer threads: healthy or dead/stuck |
 | ``sched:{leader}`` | string: holder id | lease 15 s | the one active scheduler process |
 | ``sched:{jobs}:jobs`` / ``sched:{jobs}:run_times`` | hash / zset | none | APScheduler RedisJobStore (both in one pipeline) |
 | ``dlg:{<openid>}`` | hash: dialog state | dialog timeout | multi-step chat dialogs |
@@ -118,6 +119,10 @@ HEARTBEAT_ROLES = ("worker", "scheduler")
 
 def heartbeat(role: str) -> str:
     return f"health:{{hb}}:{role}"
+
+
+def consumer_health() -> str:
+    return "health:{hb}:consumers"
 
 
 def scheduler_leader() -> str:
