@@ -34,13 +34,23 @@ def _cdata(value: str) -> str:
 
 
 def to_xml(fields: dict[str, Any]) -> str:
-    """``<xml>`` with strings in CDATA and numbers bare, as WeChat writes it."""
+    """``<xml>`` with strings in CDATA and numbers bare, as WeChat writes it; a dict value nests,
+    a list value repeats its tag (``ResultList`` → ``item``, ``SubscribeMsgPopupEvent`` → ``List``)."""
     parts = ["<xml>"]
-    for name, value in fields.items():
-        text = str(value) if isinstance(value, int) else _cdata(str(value))
-        parts.append(f"<{name}>{text}</{name}>")
+    _elements(fields, parts)
     parts.append("</xml>")
     return "".join(parts)
+
+
+def _elements(fields: dict[str, Any], parts: list[str]) -> None:
+    for name, value in fields.items():
+        for item in value if isinstance(value, list) else [value]:
+            parts.append(f"<{name}>")
+            if isinstance(item, dict):
+                _elements(item, parts)
+            else:
+                parts.append(str(item) if isinstance(item, int) else _cdata(str(item)))
+            parts.append(f"</{name}>")
 
 
 def interaction_xml(account: str, interaction: Interaction) -> str:
@@ -72,13 +82,20 @@ def signature(token: str, *parts: str) -> str:
 
 @dataclass(frozen=True)
 class Envelope:
-    """How the account's webhook is addressed: plain, or safe mode (AES + msg_signature)."""
+    """How the account's webhook is addressed: ``plain`` (plaintext), ``compat`` (plaintext
+    fields and ``<Encrypt>`` side by side) or ``safe`` (``<Encrypt>`` only), the last two with
+    ``encrypt_type=aes`` and a ``msg_signature`` over the ciphertext."""
 
     account: str
     token: str
     app_id: str
     encoding_aes_key: str
-    is_safe: bool
+    mode: str
+
+    @property
+    def is_safe(self) -> bool:
+        """Callbacks are encrypted (compat or safe mode)."""
+        return self.mode != "plain"
 
     def _crypto(self) -> WeChatCrypto:
         return WeChatCrypto(self.token, self.encoding_aes_key, self.app_id)
@@ -92,7 +109,10 @@ class Envelope:
             return params, xml.encode("utf-8")
         sealed = xmltodict.parse(self._crypto().encrypt_message(xml, nonce, timestamp))["xml"]
         params.update(encrypt_type="aes", msg_signature=sealed["MsgSignature"])
-        body = to_xml({"ToUserName": self.account, "Encrypt": sealed["Encrypt"]})
+        if self.mode == "compat":
+            body = xml[: xml.rindex("</xml>")] + f"<Encrypt>{_cdata(sealed['Encrypt'])}</Encrypt></xml>"
+        else:
+            body = to_xml({"ToUserName": self.account, "Encrypt": sealed["Encrypt"]})
         return params, body.encode("utf-8")
 
     def open_reply(self, body: bytes, openid: str) -> dict[str, Any] | None:
