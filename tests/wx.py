@@ -61,7 +61,7 @@ def seal(config: Config, xml: str, query: dict[str, str], *, app_id: str | None 
     sealed = xmltodict.parse(body)["xml"]
     query["msg_signature"] = sealed["MsgSignature"]
     query["encrypt_type"] = "aes"
-    if compat:
+    if compat and "</xml>" in xml:
         return xml[: xml.rindex("</xml>")] + f"<Encrypt><![CDATA[{sealed['Encrypt']}]]></Encrypt></xml>"
     return str(body)
 
