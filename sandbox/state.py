@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from sandbox import errors
+from sandbox import errors, keywords
 from sandbox.clock import Clock, china_month
 from sandbox.errors import ApiError, SandboxError
 from sandbox.log import LogEntry, MessageLog
@@ -525,8 +525,14 @@ class SandboxState:
             if template_id not in self._templates:
                 raise ApiError(errors.INVALID_TEMPLATE_ID, "invalid template_id")
             data = body.get("data")
-            if not isinstance(data, dict):
+            if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
                 raise ApiError(errors.DATA_FORMAT_ERROR, "data format error")
+            for keyword, field in data.items():
+                why = keywords.refusal(keyword, field.get("value"))
+                if why is not None:
+                    # WeChat names the field: "argument invalid! data.thing1.value invalid".
+                    raise ApiError(errors.ARGUMENT_INVALID,
+                                   f"argument invalid! data.{keyword}.value invalid ({why})")
             self._next_template_msgid += 1
             payload = {"template_id": template_id, "data": data, "url": body.get("url"),
                        "miniprogram": body.get("miniprogram")}
