@@ -64,6 +64,7 @@ def interaction_xml(account: str, interaction: Interaction) -> str:
                       EventKey=interaction.event_key or "")
         if interaction.ticket:
             fields["Ticket"] = interaction.ticket
+        fields.update(interaction.extra)
     return to_xml(fields)
 
 
@@ -74,6 +75,31 @@ def job_finish_xml(account: str, openid: str, create_time: int, event: str, msg_
     return to_xml({"ToUserName": account, "FromUserName": openid,
                    "CreateTime": create_time, "MsgType": "event", "Event": event,
                    "MsgID": msg_id, **counts})
+
+
+def mass_finish_xml(account: str, openid: str, create_time: int, msg_id: int, *,
+                    total_count: int, filter_count: int, sent_count: int, error_count: int,
+                    article_urls: list[str]) -> str:
+    """MASSSENDJOBFINISH as WeChat sends it, with the originality check and article URLs nested
+    ("群发结果" and "原创校验",
+    https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Batch_Sends_and_Originality_Checks.html;
+    a real capture: tests/fixtures/wechat/event_masssendjobfinish_community_capture.xml). A send
+    without articles still carries both blocks, with an empty ResultList."""
+    checks = [{"ArticleIdx": i, "UserDeclareState": 0, "AuditState": 0, "OriginalArticleUrl": "",
+               "OriginalArticleType": 0, "CanReprint": 0, "NeedReplaceContent": 0,
+               "NeedShowReprintSource": 0} for i in range(1, len(article_urls) + 1)]
+    urls = [{"ArticleIdx": i, "ArticleUrl": url} for i, url in enumerate(article_urls, 1)]
+    return to_xml({
+        "ToUserName": account, "FromUserName": openid, "CreateTime": create_time,
+        "MsgType": "event", "Event": "MASSSENDJOBFINISH", "MsgID": msg_id,
+        "Status": "send success", "TotalCount": total_count, "FilterCount": filter_count,
+        "SentCount": sent_count, "ErrorCount": error_count,
+        # CheckState 1: not judged a reprint, may be sent.
+        "CopyrightCheckResult": {"Count": len(checks),
+                                 "ResultList": {"item": checks} if checks else "",
+                                 "CheckState": 1},
+        "ArticleUrlResult": {"Count": len(urls), "ResultList": {"item": urls} if urls else ""},
+    })
 
 
 def signature(token: str, *parts: str) -> str:
