@@ -7,6 +7,7 @@ in one slot. ``tests/test_cluster.py`` runs each such operation on a real 3-mast
 | key | type | TTL | written by |
 |---|---|---|---|
 | ``wx:{dedup}:<sha1 of msg key>`` (sharded ``{dedup:NN}``) | string: "pending" or cached reply | wechat.dedup_ttl_s | webhook: one handling per MsgId / FromUser+CreateTime+Event |
+| ``wx:{nonce}:<sha1 of timestamp:nonce>`` (sharded ``{nonce:NN}``) | string: sha1 of the message XML | until the timestamp leaves wechat.timestamp_window_s | webhook: a signed triple replayed with another body is refused |
 | ``wx:{token}:<appid>`` | string: access token | expires_in from WeChat | bot.wechat token keeper (wechatpy session) |
 | ``wx:{token}:<appid>:lock`` | string: holder id | 30 s | token refresh lock (one refresher at a time) |
 | ``q:{<queue>}:stream`` | stream of jobs | none (trimmed ~MAXLEN) | store.streams.DurableQueue |
@@ -92,6 +93,12 @@ def webhook_dedup(message_key: str) -> str:
     # Single-key operations only; the shard tag spreads the keys over the cluster.
     digest = _digest(message_key)
     return f"wx:{{dedup:{int(digest[:4], 16) % DEDUP_SHARDS}}}:{digest}"
+
+
+def webhook_nonce(timestamp: str, nonce: str) -> str:
+    # The signed timestamp/nonce pair of one accepted POST; single-key operations only.
+    digest = _digest(f"{timestamp}:{nonce}")
+    return f"wx:{{nonce:{int(digest[:4], 16) % DEDUP_SHARDS}}}:{digest}"
 
 
 def access_token(app_id: str) -> str:
