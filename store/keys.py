@@ -31,11 +31,11 @@ in one slot. ``tests/test_cluster.py`` runs each such operation on a real 3-mast
 | ``audit:{a}`` | stream: actor, action, target, detail | none (MAXLEN ~1 M) | console.audit: every staff action |
 | ``staff:{staff}:user:<username>`` | hash: password_hash (argon2), role, station, created_ms | none | console accounts |
 | ``staff:{staff}:users`` | set of usernames | none | console accounts (written with the user hash in one MULTI) |
-| ``risk:<digest>`` | hash: kind, display (masked), count, first_seen, last_seen, ``type:<id>`` and ``src:<source>`` counts, confirmed_by/at | none | bot.risklist: alerts and promoted clues (one Lua script, single key) |
-| ``clue:{clues}:<id>`` | hash: clue record (content AES-GCM encrypted), status, review | none | bot.reports: a follower's report (MULTI with the two indexes) |
-| ``clue:{clues}:seq`` | string counter | none | bot.reports: clue ids |
-| ``clue:{clues}:pending`` / ``clue:{clues}:all`` | zset: clue id → created ms | none | bot.reports: review queue / every clue (same MULTI as the record) |
-| ``clue_rate:{<openid>}:<yyyymmdd>`` | string counter | 2 days | bot.reports: reports per follower per day |
+| ``risk:<digest>`` | hash: kind, display (masked), count, first_seen, last_seen, ``type:<id>`` and ``src:<source>`` counts, confirmed_by/at | none | intel.risklist: alerts and promoted clues (one Lua script, single key) |
+| ``clue:{clues}:<id>`` | hash: clue record (content AES-GCM encrypted), status, review | none | intel.reports: a follower's report (MULTI with the two indexes) |
+| ``clue:{clues}:seq`` | string counter | none | intel.reports: clue ids |
+| ``clue:{clues}:pending`` / ``clue:{clues}:all`` | zset: clue id → created ms | none | intel.reports: review queue / every clue (same MULTI as the record) |
+| ``clue_rate:{<openid>}:<yyyymmdd>`` | string counter | 2 days | intel.reports: reports per follower per day |
 | ``staff:{login}:fail:user:<username>`` | string counter of failed logins | console.login_lockout_s | console.throttle (lockout per username) |
 | ``staff:{login}:fail:ip:<ip>`` | string counter of failed logins | console.login_lockout_s | console.throttle (throttle per IP; same tag: one pipeline) |
 | ``stats:{daily}:<metric>`` | hash: YYYY-MM-DD → value of the counter at its last snapshot that day | none | console.stats snapshot (hourly, scheduler) for "over time" charts |
@@ -233,7 +233,7 @@ def daily_stats(metric: str) -> str:
     return f"stats:{{daily}}:{metric}"
 
 
-# -- risk list and clue reports (bot.risklist, bot.reports) ----------------------------------
+# -- risk list and clue reports (intel.risklist, intel.reports) ----------------------------------
 
 
 def risk_entry(digest: str) -> str:
