@@ -27,7 +27,7 @@ from store.redis import RedisClient
 SHORTENER_HOSTS = frozenset({"t.cn", "url.cn", "dwz.cn", "suo.im", "bit.ly", "tinyurl.com",
                              "w.url.cn", "s.tb.cn", "u.nu"})
 _SEPARATORS = re.compile(r"[\s\-()（）]")
-_NUMBER = re.compile(r"^\+?\d{5,16}$")
+_NUMBER = re.compile(r"^\+?[0-9]{5,16}$")
 # Masked hosts (***.***.cn, as quoted in the press) cannot be looked up, so they do not match.
 _HOST = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]{1,62}$"
                    r"|^\d{1,3}(?:\.\d{1,3}){3}$")
