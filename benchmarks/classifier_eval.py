@@ -6,7 +6,9 @@ Sets (corpora/README.md):
   were tuned on its ``tune`` split before this model existed, so rules-only figures on it flatter.
 - fresh: corpora/eval/bulletins_2.jsonl, quoted later from other pages; neither the rules nor the
   model saw it. The honest cross-source figure (``cross_f1``) is on fresh + bulletins' held-out
-  split + the held-out benign notices.
+  split + fresh-2 + the held-out benign notices.
+- fresh-2: corpora/eval/bulletins_3.jsonl, quoted after the model, thresholds and training corpus
+  were final, and scored once; part of the unseen set.
 - chats: the held-out everyday chats (corpora/eval/project_heldout_benign.txt, ``[chat]``),
   for the false-alarm rate.
 
@@ -164,20 +166,24 @@ def main() -> int:
     s2t = opencc.OpenCC("s2t")
     bulletins = read_corpus(CORPORA / "eval" / "bulletins.jsonl")
     fresh = read_corpus(CORPORA / "eval" / "bulletins_2.jsonl")
+    fresh_2 = read_corpus(CORPORA / "eval" / "bulletins_3.jsonl")
     heldout = read_corpus(CORPORA / "eval" / "project_heldout_benign.txt")
     notices = [i for i in heldout if i["kind"] == "notice"]
     chats = [i for i in heldout if i["kind"] == "chat"]
-    unseen = fresh + [i for i in bulletins if i.get("split") == "heldout"] + notices
-    everything = bulletins + fresh + heldout
+    unseen = (fresh + fresh_2 + [i for i in bulletins if i.get("split") == "heldout"]
+              + notices)
+    everything = bulletins + fresh + fresh_2 + heldout
 
     print("scam check evaluation; model: "
           f"{model.meta if model else 'none shipped (rules only)'}")
     all_r = evaluate("all evaluation items", everything, library, model, s2t, detail=True)
-    unseen_r = evaluate("unseen sources: fresh quotes + bulletins held-out + held-out notices",
-                        unseen, library, model, s2t, detail=True)
+    unseen_r = evaluate("unseen sources: fresh quotes, fresh-2, bulletins held-out, held-out "
+                        "notices", unseen, library, model, s2t, detail=True)
     evaluate("bulletins (rules tuned on its tune split)", bulletins, library, model, s2t,
              detail=False)
     evaluate("fresh quotes only", fresh, library, model, s2t, detail=False)
+    evaluate("fresh-2 only (scored once, after everything was fixed)", fresh_2, library, model,
+             s2t, detail=False)
 
     flagged = [check_text(i["text"], library, model=model) for i in chats]
     rate = sum(r.fraud for r in flagged) / len(chats)

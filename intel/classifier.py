@@ -73,24 +73,26 @@ class ScamModel:
         self.weights: dict[str, list[float]] = data["weights"]
         self.meta: dict[str, Any] = data.get("meta", {})
 
-    def predict(self, text: str, normalized: bool = False) -> Prediction:
+    def predict(self, text: str, normalized: bool = False,
+                type_below: float = 0.0) -> Prediction:
+        """``type_below``: skip the type model (fraud_type "other", p_type 0) when p_fraud is
+        below it; the check only names a type for texts it warns about, and the type model
+        is most of the cost."""
         rows = [self.weights[g] for g in ngrams(text, normalized) if g in self.weights]
         norm = math.sqrt(sum(r[0] * r[0] for r in rows)) or 1.0
-        fraud_logit = self.fraud_bias
+        xs = [r[0] / norm for r in rows]
+        p_fraud = _sigmoid(self.fraud_bias + sum(x * r[1] for x, r in zip(xs, rows)))
+        if p_fraud < type_below:
+            return Prediction(p_fraud=p_fraud, fraud_type="other", p_type=0.0)
         type_logits = list(self.type_bias)
-        for row in rows:
-            x = row[0] / norm
-            fraud_logit += x * row[1]
+        for x, row in zip(xs, rows):
             for k in range(len(type_logits)):
                 type_logits[k] += x * row[2 + k]
         top = max(type_logits)
         exps = [math.exp(v - top) for v in type_logits]
         best = max(range(len(exps)), key=exps.__getitem__)
-        return Prediction(
-            p_fraud=_sigmoid(fraud_logit),
-            fraud_type=self.types[best],
-            p_type=exps[best] / sum(exps),
-        )
+        return Prediction(p_fraud=p_fraud, fraud_type=self.types[best],
+                          p_type=exps[best] / sum(exps))
 
 
 def _sigmoid(x: float) -> float:

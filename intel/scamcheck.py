@@ -188,7 +188,8 @@ def check_text(
     rules_fraud = total >= signals["threshold"]
     typed_by_rules = best_score >= signals["min_type_score"] or bool(risk_hits)
     scam_model = shipped_model() if model is SHIPPED else model
-    prediction = (scam_model.predict(plain, normalized=True)
+    prediction = (scam_model.predict(plain, normalized=True,
+                                     type_below=float(signals["model_suspicious"]))
                   if isinstance(scam_model, ScamModel) else None)
     model_p = prediction.p_fraud if prediction else None
     level = _level(rules_fraud, bool(risk_hits), model_p, signals)
