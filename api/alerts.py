@@ -24,6 +24,7 @@ from alerts.ingest import INVALID, accept
 from alerts.links import read_token
 from alerts.model import CHECKLIST, PAID, SAFE, day_of
 from alerts.store import CALLBACK_OUTCOMES, AlertStore
+from api import params
 from console import audit
 from console.auth import require_role, station_scope
 from content.library import load_library
@@ -76,7 +77,7 @@ def ingest() -> Any:
         return _error(503, "store unavailable; nothing accepted, retry")
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: [[[[…]]]] nested past the C stack
         return _error(400, "body is not JSON")
     is_batch = isinstance(document, list) or (isinstance(document, dict) and "alerts" in document)
     items = document if isinstance(document, list) else (
@@ -158,9 +159,9 @@ def _load(alert_id: str) -> dict[str, str]:
 def list_alerts() -> Any:
     """Newest first for one Beijing-time day (``day=yyyymmdd``, default today);
     ``before_ms`` pages back; officers see their station's alerts only."""
-    day = request.args.get("day") or day_of(int(time.time() * 1000))
-    limit = min(int(request.args.get("limit", 100)), MAX_LIST)
-    before = request.args.get("before_ms", type=int)
+    day = params.day(request.args, day_of(int(time.time() * 1000)))
+    limit = params.page_size(request.args, 100, MAX_LIST)
+    before = params.before_ms(request.args)
     station = station_scope(g.user) or request.args.get("station", "")
     store = _store()
     ids = store.list_day(day, station, limit, before)
@@ -358,7 +359,7 @@ def retry_dead_letter(entry_id: str) -> Any:
 @require_role("duty")
 def unregistered() -> Any:
     """Per Beijing-time day: alerts about numbers nobody registered, and distinct numbers."""
-    days_back = min(request.args.get("days", 14, type=int), _config().alerts.retention_days)
+    days_back = params.day_count(request.args, 14, _config().alerts.retention_days)
     now_ms = int(time.time() * 1000)
     days = [day_of(now_ms - i * 86400_000) for i in range(days_back)]
     return jsonify({"days": _store().unregistered_counts(days)})

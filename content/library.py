@@ -95,7 +95,7 @@ class Reply:
 
 
 # eq=False: a library is compared and hashed by identity, so derived tables can be cached per
-# library object (see bot.scamcheck) without hashing its mappings.
+# library object (see intel.scamcheck) without hashing its mappings.
 @dataclass(frozen=True, eq=False)
 class Library:
     """Validated, immutable content. Build with ``load_library`` or ``build_library``."""
@@ -458,7 +458,8 @@ def _check_signals(doc: Any, errors: list[str]) -> dict[str, Any]:
         errors.append(f"{filename}: expected an object")
         return {}
     for key in ("threshold", "min_type_score", "link_weight", "masked_link_weight",
-                "ip_link_weight", "lookalike_weight"):
+                "ip_link_weight", "lookalike_weight", "model_high", "model_suspicious",
+                "model_type_min"):
         if not isinstance(doc.get(key), (int, float)):
             errors.append(f"{filename}: {key}: must be a number")
     for group in ("generic", "benign"):
@@ -468,7 +469,4 @@ def _check_signals(doc: Any, errors: list[str]) -> dict[str, Any]:
             continue
         for i, spec in enumerate(specs):
             _pattern(spec, f"{filename}: {group}[{i}]", errors)
-    table = doc.get("traditional_to_simplified", "")
-    if not isinstance(table, str) or len(table) % 2:
-        errors.append(f"{filename}: traditional_to_simplified: must pair characters")
     return dict(doc)

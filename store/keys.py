@@ -7,12 +7,14 @@ in one slot. ``tests/test_cluster.py`` runs each such operation on a real 3-mast
 | key | type | TTL | written by |
 |---|---|---|---|
 | ``wx:{dedup}:<sha1 of msg key>`` (sharded ``{dedup:NN}``) | string: "pending" or cached reply | wechat.dedup_ttl_s | webhook: one handling per MsgId / FromUser+CreateTime+Event |
+| ``wx:{nonce}:<sha1 of timestamp:nonce>`` (sharded ``{nonce:NN}``) | string: sha1 of the message XML | until the timestamp leaves wechat.timestamp_window_s | webhook: a signed triple replayed with another body is refused |
 | ``wx:{token}:<appid>`` | string: access token | expires_in from WeChat | bot.wechat token keeper (wechatpy session) |
 | ``wx:{token}:<appid>:lock`` | string: holder id | 30 s | token refresh lock (one refresher at a time) |
 | ``q:{<queue>}:stream`` | stream of jobs | none (trimmed ~MAXLEN) | store.streams.DurableQueue |
 | ``q:{<queue>}:id:<job_id>`` | string marker | 7 days | idempotent enqueue (Lua with the stream: same tag) |
 | ``q:{<queue>}:dead`` | stream of dead letters | none | jobs past queue.max_deliveries or permanently failed |
 | ``health:{hb}:<role>`` | string: unix ms | 15 s | heartbeat of worker / scheduler (read with one MGET) |
+| ``health:{hb}:consumers`` | hash: ``<worker>/<queue>`` → ``<report ms>:<1|0>`` | none (stale fields pruned after 15 s) | each worker's consumer threads: healthy or dead/stuck |
 | ``sched:{leader}`` | string: holder id | lease 15 s | the one active scheduler process |
 | ``sched:{jobs}:jobs`` / ``sched:{jobs}:run_times`` | hash / zset | none | APScheduler RedisJobStore (both in one pipeline) |
 | ``dlg:{<openid>}`` | hash: dialog state | dialog timeout | multi-step chat dialogs |
@@ -29,11 +31,11 @@ in one slot. ``tests/test_cluster.py`` runs each such operation on a real 3-mast
 | ``audit:{a}`` | stream: actor, action, target, detail | none (MAXLEN ~1 M) | console.audit: every staff action |
 | ``staff:{staff}:user:<username>`` | hash: password_hash (argon2), role, station, created_ms | none | console accounts |
 | ``staff:{staff}:users`` | set of usernames | none | console accounts (written with the user hash in one MULTI) |
-| ``risk:<digest>`` | hash: kind, display (masked), count, first_seen, last_seen, ``type:<id>`` and ``src:<source>`` counts, confirmed_by/at | none | bot.risklist: alerts and promoted clues (one Lua script, single key) |
-| ``clue:{clues}:<id>`` | hash: clue record (content AES-GCM encrypted), status, review | none | bot.reports: a follower's report (MULTI with the two indexes) |
-| ``clue:{clues}:seq`` | string counter | none | bot.reports: clue ids |
-| ``clue:{clues}:pending`` / ``clue:{clues}:all`` | zset: clue id → created ms | none | bot.reports: review queue / every clue (same MULTI as the record) |
-| ``clue_rate:{<openid>}:<yyyymmdd>`` | string counter | 2 days | bot.reports: reports per follower per day |
+| ``risk:<digest>`` | hash: kind, display (masked), count, first_seen, last_seen, ``type:<id>`` and ``src:<source>`` counts, confirmed_by/at | none | intel.risklist: alerts and promoted clues (one Lua script, single key) |
+| ``clue:{clues}:<id>`` | hash: clue record (content AES-GCM encrypted), status, review | none | intel.reports: a follower's report (MULTI with the two indexes) |
+| ``clue:{clues}:seq`` | string counter | none | intel.reports: clue ids |
+| ``clue:{clues}:pending`` / ``clue:{clues}:all`` | zset: clue id → created ms | none | intel.reports: review queue / every clue (same MULTI as the record) |
+| ``clue_rate:{<openid>}:<yyyymmdd>`` | string counter | 2 days | intel.reports: reports per follower per day |
 | ``staff:{login}:fail:user:<username>`` | string counter of failed logins | console.login_lockout_s | console.throttle (lockout per username) |
 | ``staff:{login}:fail:ip:<ip>`` | string counter of failed logins | console.login_lockout_s | console.throttle (throttle per IP; same tag: one pipeline) |
 | ``stats:{daily}:<metric>`` | hash: YYYY-MM-DD → value of the counter at its last snapshot that day | none | console.stats snapshot (hourly, scheduler) for "over time" charts |
@@ -93,6 +95,12 @@ def webhook_dedup(message_key: str) -> str:
     return f"wx:{{dedup:{int(digest[:4], 16) % DEDUP_SHARDS}}}:{digest}"
 
 
+def webhook_nonce(timestamp: str, nonce: str) -> str:
+    # The signed timestamp/nonce pair of one accepted POST; single-key operations only.
+    digest = _digest(f"{timestamp}:{nonce}")
+    return f"wx:{{nonce:{int(digest[:4], 16) % DEDUP_SHARDS}}}:{digest}"
+
+
 def access_token(app_id: str) -> str:
     return f"wx:{{token}}:{app_id}"
 
@@ -118,6 +126,10 @@ HEARTBEAT_ROLES = ("worker", "scheduler")
 
 def heartbeat(role: str) -> str:
     return f"health:{{hb}}:{role}"
+
+
+def consumer_health() -> str:
+    return "health:{hb}:consumers"
 
 
 def scheduler_leader() -> str:
@@ -221,7 +233,7 @@ def daily_stats(metric: str) -> str:
     return f"stats:{{daily}}:{metric}"
 
 
-# -- risk list and clue reports (bot.risklist, bot.reports) ----------------------------------
+# -- risk list and clue reports (intel.risklist, intel.reports) ----------------------------------
 
 
 def risk_entry(digest: str) -> str:
