@@ -27,6 +27,8 @@ from config import Config
 log = logging.getLogger(__name__)
 
 RedisClient = Union[redis.Redis, redis.RedisCluster]
+SOCKET_TIMEOUT_MARGIN_S = 10.0
+CONNECT_TIMEOUT_S = 5.0
 
 CLUSTER_RETRIES = 6
 
@@ -116,11 +118,16 @@ def stop_embedded(config: Config) -> None:
 def connect(config: Config) -> RedisClient:
     """A client for the configured store, starting the embedded server when no URL is set."""
     url = config.redis.url or ensure_embedded(config)
+    # Explicit timeouts: a hung server must raise (and the consumer back off and retry), not
+    # block a thread forever. The read timeout outlasts the longest blocking XREADGROUP.
+    timeouts = {"socket_timeout": config.queue.block_ms / 1000 + SOCKET_TIMEOUT_MARGIN_S,
+                "socket_connect_timeout": CONNECT_TIMEOUT_S}
     if config.redis.cluster:
         # A failover (cluster-node-timeout plus the election) refuses connections and answers
         # CLUSTERDOWN for a few seconds; the client refreshes its slot map and retries, backing
         # off 0.1 s doubling to 1 s, for about 4.5 s in all: inside WeChat's 5 s webhook budget.
         return redis.RedisCluster.from_url(
             url, decode_responses=True,
-            retry=Retry(ExponentialBackoff(cap=1.0, base=0.1), retries=CLUSTER_RETRIES))
-    return redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+            retry=Retry(ExponentialBackoff(cap=1.0, base=0.1), retries=CLUSTER_RETRIES),
+            **timeouts)
+    return redis.Redis.from_url(url, decode_responses=True, health_check_interval=30, **timeouts)

@@ -220,24 +220,60 @@ def process(queue: DurableQueue, job: Job, handle: JobHandler) -> None:
     queue.ack(job)
 
 
+class Progress:
+    """When a consumer loop last completed a round against Redis (monotonic seconds).
+
+    Written by the consumer thread, read by the worker's heartbeat: a consumer whose progress
+    stops advancing is stuck (or dead), and /healthz says so.
+    """
+
+    def __init__(self) -> None:
+        self.last_ok_s = time.monotonic()
+
+    def mark(self) -> None:
+        self.last_ok_s = time.monotonic()
+
+    def idle_s(self) -> float:
+        return time.monotonic() - self.last_ok_s
+
+
+BACKOFF_FIRST_S = 0.1
+BACKOFF_MAX_S = 5.0
+
+
+def backoff_s(failures: int) -> float:
+    """Wait after the n-th failure in a row: 0.1 s doubling to at most 5 s (pure)."""
+    return min(BACKOFF_FIRST_S * 2 ** max(failures - 1, 0), BACKOFF_MAX_S)
+
+
 def consume(queue: DurableQueue, handle: JobHandler, stop: threading.Event,
-            consumer: str | None = None, reclaim_every_s: float = 5.0) -> None:
+            consumer: str | None = None, reclaim_every_s: float = 5.0,
+            progress: Progress | None = None) -> None:
     """The consumer loop: new jobs first, and every few seconds jobs abandoned by others.
 
     Up to ``queue.config.concurrency`` jobs run at once on a thread pool; each is acked by the
     thread that ran it. The loop reads only as many entries as there are free threads, so
     nothing waits in this process that another worker could have taken.
+
+    It ends only when ``stop`` is set. Any error from Redis (connection lost, timeout, OOM,
+    READONLY or CLUSTERDOWN during a failover, MISCONF after a failed save, NOGROUP after a
+    flush) or from reading an entry is logged and retried after a growing backoff; un-acked jobs
+    stay in the group's pending list meanwhile. Handler errors never get here (``process`` keeps
+    them). ``progress`` advances with every completed read and every finished job, so a pool
+    whose every thread hangs stops advancing it.
     """
     consumer = consumer or default_consumer_name()
-    queue.ensure_group()
+    progress = progress or Progress()
     width = max(queue.config.concurrency, 1)
     inflight: set[Future[None]] = set()
+    group_ready = False
     next_reclaim = 0.0
+    failures = 0
     with ThreadPoolExecutor(width, thread_name_prefix=f"job-{queue.name}") as pool:
 
         def run(jobs: list[Job]) -> None:
             for job in jobs:
-                inflight.add(pool.submit(_process_safely, queue, job, handle))
+                inflight.add(pool.submit(_process_safely, queue, job, handle, progress))
 
         while not stop.is_set():
             if len(inflight) >= width:
@@ -246,25 +282,33 @@ def consume(queue: DurableQueue, handle: JobHandler, stop: threading.Event,
                 continue
             inflight.difference_update({f for f in inflight if f.done()})
             try:
+                if not group_ready:
+                    queue.ensure_group()
+                    group_ready = True
                 if time.monotonic() >= next_reclaim:
                     run(queue.reclaim(consumer, count=width - len(inflight)))
                     next_reclaim = time.monotonic() + reclaim_every_s
-                free = width - len(inflight)
-                if free > 0:
-                    run(queue.read(consumer, count=free))
-            except redis.RedisError as exc:
-                # Redis restarting, or a cluster failing a master over (connection refused,
-                # MOVED, CLUSTERDOWN, timeouts): wait and carry on; un-acked jobs stay pending.
-                log.warning("queue %s: redis unavailable (%s), retrying", queue.name,
-                            type(exc).__name__)
-                stop.wait(1.0)
+                if len(inflight) < width:
+                    run(queue.read(consumer, count=width - len(inflight)))
+                progress.mark()
+                failures = 0
+            except Exception as exc:  # noqa: BLE001 - a consumer must outlive any single failure
+                failures += 1
+                if isinstance(exc, redis.ResponseError) and "NOGROUP" in str(exc):
+                    group_ready = False  # the stream was deleted (FLUSHALL, trim): create it
+                delay = backoff_s(failures)
+                log.warning("queue %s: %s: %s; retrying in %.1f s (failure %d in a row)",
+                            queue.name, type(exc).__name__, exc, delay, failures)
+                stop.wait(delay)
         wait(inflight)
 
 
-def _process_safely(queue: DurableQueue, job: Job, handle: JobHandler) -> None:
+def _process_safely(queue: DurableQueue, job: Job, handle: JobHandler,
+                    progress: Progress) -> None:
     try:
         process(queue, job, handle)
-    except redis.RedisError as exc:
+    except Exception as exc:  # noqa: BLE001 - the pool thread must live on
         # The ack (or dead-lettering) failed: the job stays pending and is reclaimed later.
-        log.warning("job %s (%s): redis error after running (%s)", job.job_id, job.type,
+        log.warning("job %s (%s): could not be acked (%s)", job.job_id, job.type,
                     type(exc).__name__)
+    progress.mark()

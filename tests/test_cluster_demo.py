@@ -71,9 +71,12 @@ def test_cluster_demo_warns_through_either_web_process_and_restart_keeps_data(tm
     try:
         _read_banner(proc, timeout_s=120)
         for port in (web, web + 2):
-            health = _wait_http(f"http://127.0.0.1:{port}/healthz")
-            assert health.json() == {"redis": True, "web": True, "worker": True,
-                                     "scheduler": True}
+            state = _wait_http(f"http://127.0.0.1:{port}/healthz").json()
+            assert {k: state[k] for k in ("redis", "web", "worker", "scheduler", "consumers")} \
+                == {"redis": True, "web": True, "worker": True, "scheduler": True,
+                    "consumers": True}
+            # Three workers, each with a consumer per queue, all healthy.
+            assert len(state["consumer"]) == 9 and all(state["consumer"].values())
         store = redis_lib.RedisCluster(host="127.0.0.1", port=redis_base, decode_responses=True)
         roles = [redis_lib.Redis(port=redis_base + i).info("replication")["role"]
                  for i in range(6)]
