@@ -42,7 +42,7 @@ from config import Config
 from store import keys, metrics
 from store.followers import OWNER, Follower, FollowerDirectory
 from store.phones import PhoneVault, mask
-from store.redis import RedisClient
+from store.redis import RedisClient, ride_out_failover
 from store.replication import NotReplicated, Replication
 from store.streams import PermanentJobError
 
@@ -150,8 +150,9 @@ class Deliverer:
         now = self.now_ms()
         grace_ms = self.config.alerts.unconfirmed_resend_s * 1000
         try:
-            claim = self.store.claim(alert_id, who.field, now, "template", grace_ms, staff_retry,
-                                     replication=self.replication)
+            claim = ride_out_failover(lambda: self.store.claim(
+                alert_id, who.field, now, "template", grace_ms, staff_retry,
+                replication=self.replication))
         except NotReplicated:
             # Claimed on the master only: give the claim back (nothing was sent) and retry.
             self.store.take_over(alert_id, who.field, Marker("sending", now, "template"),

@@ -19,7 +19,7 @@ from alerts.model import validate_alert
 from config import Config
 from store import metrics
 from store.phones import PhoneVault
-from store.redis import RedisClient
+from store.redis import RedisClient, ride_out_failover
 from store.replication import Replication
 from store.streams import DurableQueue
 from worker.queues import WARNINGS
@@ -78,10 +78,12 @@ def accept(config: Config, redis: RedisClient, items: list[Any], source: str,
         results.append(None)
         to_queue.append((index, alert.alert_id, payload))
     if to_queue:
-        added_flags = queue.enqueue_many(
-            "alert.received", [(job_id(alert_id), payload) for _, alert_id, payload in to_queue],
-            now_ms=int(now * 1000),
-            replication=Replication(redis, config.redis.replica_wait_ms))
+        jobs = [(job_id(alert_id), payload) for _, alert_id, payload in to_queue]
+        replication = Replication(redis, config.redis.replica_wait_ms)
+        # Straight to the stream's master (for WAIT), so the cluster client's own waiting does
+        # not apply: ride out a failover here, then 503.
+        added_flags = ride_out_failover(lambda: queue.enqueue_many(
+            "alert.received", jobs, now_ms=int(now * 1000), replication=replication))
         for (index, alert_id, _), added in zip(to_queue, added_flags):
             results[index] = ItemResult(index, alert_id, ACCEPTED if added else DUPLICATE)
         accepted = sum(1 for r in results if r is not None and r.status == ACCEPTED)

@@ -412,7 +412,18 @@ def _count(state: Any, config: Config, since: int, platform: Platform, events: d
     # already accepted under its clientmsgid); any accepted send beyond them went out twice.
     duplicate_batches = max(len(accepted_sends) - len(batches), 0) + sum(
         1 for n in per_follower.values() if n > 1)
+    from alerts.store import AlertStore
+
+    store = AlertStore(r, 86400)
+    examples = []
+    for (alert_id, _openid), n in warned.items():
+        if n > 1 and len(examples) < 3:
+            times = sorted(t for a, _o, t in _deliveries(state, config, since) if a == alert_id)
+            examples.append({"alert_id": alert_id, "received_at_ms": times,
+                             "timeline": [(e["at_ms"], e["event"], e["actor"])
+                                          for e in store.timeline(alert_id)]})
     return {
+        "duplicate_examples": examples,
         "alerts": len(platform.detected), "accepted": len(platform.accepted),
         "lost": lost, "duplicates": duplicates,
         "broadcast_status": run.get("status"), "broadcast_batches": len(batches),

@@ -16,11 +16,10 @@ import os
 import subprocess
 import time
 from pathlib import Path
-from typing import Union
+from typing import Any, Callable, TypeVar, Union
 
 import redis
-from redis.backoff import ExponentialBackoff
-from redis.retry import Retry
+from redis.exceptions import ClusterDownError, SlotNotCoveredError, TryAgainError
 
 from config import Config
 
@@ -30,7 +29,50 @@ RedisClient = Union[redis.Redis, redis.RedisCluster]
 SOCKET_TIMEOUT_MARGIN_S = 10.0
 CONNECT_TIMEOUT_S = 5.0
 
-CLUSTER_RETRIES = 6
+T = TypeVar("T")
+
+# A failover is cluster-node-timeout plus the replicas' election: seconds during which the dead
+# master refuses connections and the slot map still names it. Wait it out this long, inside
+# WeChat's 5 s webhook budget.
+FAILOVER_WAIT_S = 4.5
+FAILOVER_PAUSE_S = (0.1, 1.0)  # first pause, longest pause (doubling)
+FAILOVER_ERRORS = (redis.ConnectionError, redis.TimeoutError, ClusterDownError, TryAgainError,
+                   SlotNotCoveredError)
+
+
+def ride_out_failover(call: Callable[[], T], wait_s: float = FAILOVER_WAIT_S) -> T:
+    """``call()``, again after a pause while Redis answers like a failing-over cluster.
+
+    redis-py's cluster client retries a refused connection at once, without pausing (7.x), so
+    every attempt meets the dead master again until a replica is promoted. ``call`` must be
+    safe to repeat: a refused connection ran nothing, and a reply lost mid-way is no worse than
+    redis-py's own retry.
+    """
+    deadline = time.monotonic() + wait_s
+    pause, longest = FAILOVER_PAUSE_S
+    while True:
+        try:
+            return call()
+        except FAILOVER_ERRORS:
+            if time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, longest)
+
+
+class FailoverCluster(redis.RedisCluster):
+    """``RedisCluster`` whose commands, and the commands a pipeline re-sends one by one after a
+    node failed (redis-py's own recovery path), ride out a failover (``ride_out_failover``)."""
+
+    def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        return ride_out_failover(lambda: super(FailoverCluster, self).execute_command(
+            *args, **kwargs))
+
+    def pipeline(self, transaction: Any = None, shard_hint: Any = None) -> Any:
+        pipe = super().pipeline(transaction, shard_hint)
+        resend = pipe.parent_execute_command
+        pipe.parent_execute_command = lambda *a, **k: ride_out_failover(lambda: resend(*a, **k))
+        return pipe
 
 
 def redis_server_binary() -> str:
@@ -123,11 +165,5 @@ def connect(config: Config) -> RedisClient:
     timeouts = {"socket_timeout": config.queue.block_ms / 1000 + SOCKET_TIMEOUT_MARGIN_S,
                 "socket_connect_timeout": CONNECT_TIMEOUT_S}
     if config.redis.cluster:
-        # A failover (cluster-node-timeout plus the election) refuses connections and answers
-        # CLUSTERDOWN for a few seconds; the client refreshes its slot map and retries, backing
-        # off 0.1 s doubling to 1 s, for about 4.5 s in all: inside WeChat's 5 s webhook budget.
-        return redis.RedisCluster.from_url(
-            url, decode_responses=True,
-            retry=Retry(ExponentialBackoff(cap=1.0, base=0.1), retries=CLUSTER_RETRIES),
-            **timeouts)
+        return FailoverCluster.from_url(url, decode_responses=True, **timeouts)
     return redis.Redis.from_url(url, decode_responses=True, health_check_interval=30, **timeouts)
