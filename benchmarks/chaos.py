@@ -259,6 +259,7 @@ def run(seconds: float = 30.0, rate: float = 50.0, audience: int = 10_000,
         since = int(state.stats()["last_seq"])
         events: dict[str, float] = {}
         failover: dict[str, float] = {}
+        takeover: dict[str, Any] = {}
 
         def chaos() -> None:
             time.sleep(1.0)
@@ -278,6 +279,10 @@ def run(seconds: float = 30.0, rate: float = 50.0, audience: int = 10_000,
             events["scheduler_killed"] = time.time()
             procs["scheduler0"].send_signal(signal.SIGKILL)
             say("SIGKILL scheduler0 (the leader)")
+            takeover.update(zip(("found", "seconds"), _wait_new_leader(
+                r, first_leader, events["scheduler_killed"])))
+            say(f"new scheduler leads {takeover['seconds']:.1f} s after the leader's death"
+                if takeover["found"] else "no new scheduler took over")
 
         def watch_failover() -> None:
             while time.time() - events["master_killed"] < 60:
@@ -295,9 +300,6 @@ def run(seconds: float = 30.0, rate: float = 50.0, audience: int = 10_000,
         say(f"{len(platform.accepted)}/{total} alerts accepted "
             f"(retries by status: {dict(platform.retries)})")
 
-        took_over, takeover_s = _wait_new_leader(r, first_leader, events["scheduler_killed"])
-        say(f"new scheduler leads {takeover_s:.1f} s after the leader's death" if took_over
-            else "no new scheduler took over")
 
         def settled() -> bool:
             warned = _warned_alerts(state, config, since)
@@ -309,8 +311,8 @@ def run(seconds: float = 30.0, rate: float = 50.0, audience: int = 10_000,
         time.sleep(2.0)  # anything still in flight would show up as a duplicate now
         result = _count(state, config, since, platform, events, failover, r, bc_store,
                         broadcast.id)
-        result["scheduler_took_over"] = took_over
-        result["scheduler_takeover_s"] = round(takeover_s, 1)
+        result["scheduler_took_over"] = bool(takeover.get("found"))
+        result["scheduler_takeover_s"] = round(float(takeover.get("seconds", float("nan"))), 1)
         result["scheduler_lease_s"] = LEASE_MS / 1000 + RENEW_EVERY_S
         return result
     finally:
