@@ -46,6 +46,8 @@ class ServiceConfig:
     web_threads: int = 4
     secret_key: str = _secret_field()
     log_level: str = "INFO"
+    # "text" (default) or "json": one JSON object per line (telemetry.logs).
+    log_format: str = "text"
 
     @property
     def is_demo(self) -> bool:
@@ -101,6 +103,15 @@ class ConsoleConfig:
     login_lockout_s: int = 900
     # Bearer token Prometheus must send to /metrics; empty leaves /metrics open (internal only).
     metrics_token: str = _secret_field()
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    """Where the worker and scheduler serve Prometheus metrics (the web serves ``/metrics``)."""
+    host: str = "127.0.0.1"
+    # 0: not served. ``--metrics-port`` overrides (several workers on one machine need several).
+    worker_port: int = 0
+    scheduler_port: int = 0
 
 
 @dataclass(frozen=True)
@@ -180,6 +191,7 @@ class Config:
     queue: QueueConfig = field(default_factory=QueueConfig)
     sms: SmsConfig = field(default_factory=SmsConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     broadcast: BroadcastConfig = field(default_factory=BroadcastConfig)
 
@@ -210,6 +222,7 @@ _CHOICES = {
     ("service", "mode"): {"production", "demo"},
     ("wechat", "encrypt_mode"): {"plain", "safe"},
     ("service", "log_level"): {"DEBUG", "INFO", "WARNING", "ERROR"},
+    ("service", "log_format"): {"text", "json"},
     ("sms", "provider"): {"sandbox", "http"},
 }
 
@@ -303,6 +316,9 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"redis.url: must be a redis:// URL or empty, got {config.redis.url!r}")
     if not 1 <= config.service.port <= 65535:
         raise ConfigError(f"service.port: out of range: {config.service.port}")
+    for key in ("worker_port", "scheduler_port"):
+        if not 0 <= getattr(config.metrics, key) <= 65535:
+            raise ConfigError(f"metrics.{key}: out of range: {getattr(config.metrics, key)}")
     _validate_sms(config)
     _validate_broadcast(config)
     if config.alerts.unconfirmed_resend_s < config.wechat.timeout_s:

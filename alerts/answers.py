@@ -14,7 +14,8 @@ from alerts.model import CHECKLIST, PAID
 from alerts.store import AlertStore
 from bot.webhook import short_id
 from config import Config
-from store import metrics
+from store import tallies
+from telemetry import metrics
 from store.redis import RedisClient
 from store.streams import DurableQueue
 
@@ -34,10 +35,10 @@ def record_answer(config: Config, redis: RedisClient, queue: DurableQueue, alert
     store.update(alert_id, fields, event="answered", actor=f"follower:{short_id(openid)}",
                  at_ms=at_ms, answer=answer, via=via)
     store.clear_deadline(alert_id)
-    metrics.incr(redis, "alerts_answered_total", answer=answer)
+    tallies.add(redis, "alerts_answered_total", answer=answer)
+    metrics.ANSWERS.labels(answer=answer).inc()
     if state.get("first_sent_ms") and not state.get("answered_ms"):
-        metrics.observe(redis, "alerts_answer_latency_seconds",
-                        max(at_ms - int(state["first_sent_ms"]), 0) / 1000)
+        metrics.ANSWER_LATENCY.observe(max(at_ms - int(state["first_sent_ms"]), 0) / 1000)
     if answer == PAID:
         open_urgent_case(store, redis, queue, alert_id, f"follower:{short_id(openid)}", at_ms)
     return True
@@ -50,7 +51,8 @@ def open_urgent_case(store: AlertStore, redis: RedisClient, queue: DurableQueue,
         store.set_once(alert_id, "checklist", json.dumps({item: None for item in CHECKLIST}))
         store.update(alert_id, {"status": "urgent"}, event="case_opened", actor=actor,
                      at_ms=at_ms)
-        metrics.incr(redis, "alerts_urgent_cases_total")
+        tallies.add(redis, "alerts_urgent_cases_total")
+        metrics.URGENT_CASES.inc()
     store.add_urgent_case(alert_id, at_ms)
     state = store.get(alert_id)
     queue_callback(store, alert_id, PAID, state, at_ms)

@@ -12,7 +12,8 @@ from __future__ import annotations
 from alerts.answers import notify_officers, queue_callback
 from alerts.store import AlertStore
 from config import Config
-from store import metrics
+from store import tallies
+from telemetry import metrics
 from store.redis import RedisClient
 from store.streams import DurableQueue
 
@@ -38,7 +39,8 @@ def escalate(config: Config, redis: RedisClient, queue: DurableQueue, alert_id: 
     if store.escalate_once(alert_id, at_ms):
         store.update(alert_id, event="escalated", actor="scheduler", at_ms=at_ms,
                      reason=UNANSWERED)
-        metrics.incr(redis, "alerts_escalated_total")
+        tallies.add(redis, "alerts_escalated_total")
+        metrics.ESCALATIONS.inc()
     state = store.get(alert_id)
     if not state.get("escalated_ms"):
         return False

@@ -22,6 +22,7 @@ from console.dashboard import build as build_dashboard
 from console.throttle import LoginThrottle
 from store.streams import DurableQueue
 from worker.queues import ALL_QUEUES
+from telemetry import metrics
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
                static_folder="static")
@@ -117,11 +118,13 @@ def login_submit() -> Any:
     throttle = LoginThrottle(redis, current_app.config["ENDFRAUD"].console)
     next_url = request.form.get("next", "")
     if throttle.is_blocked(username, ip):
+        metrics.LOGIN_FAILURES.labels(reason="locked").inc()
         audit.record(redis, "login.blocked", target=username, actor=username or "anonymous", ip=ip)
         return render_template("console/login.html", error="locked", next=next_url), 429
     account = accounts.verify_password(redis, username, password)
     if account is None:
         throttle.record_failure(username, ip)
+        metrics.LOGIN_FAILURES.labels(reason="invalid").inc()
         audit.record(redis, "login.failed", target=username, actor=username or "anonymous", ip=ip)
         return render_template("console/login.html", error="invalid", next=next_url), 401
     throttle.record_success(username)

@@ -25,7 +25,7 @@ in one slot. ``tests/test_cluster.py`` runs each such operation on a real 3-mast
 | ``{content}:current`` | hash: ``<kind>:<id>`` → JSON of latest version | none | staff content edits (content.store) |
 | ``{content}:history:<kind>:<id>`` | list of JSON versions, oldest first | none | content edit history (same transaction) |
 | ``{content}:revision`` | string counter | none | bumped on every content save |
-| ``metrics:{m}`` | hash: metric field → number | none | store.metrics counters and histograms |
+| ``tally:{t:<n>}`` | hash: tally field → number, n = 0..15 (a write picks one at random) | none | store.tallies: the console's alert funnel and latency, summed over the shards |
 | ``audit:{a}`` | stream: actor, action, target, detail | none (MAXLEN ~1 M) | console.audit: every staff action |
 | ``staff:{staff}:user:<username>`` | hash: password_hash (argon2), role, station, created_ms | none | console accounts |
 | ``staff:{staff}:users`` | set of usernames | none | console accounts (written with the user hash in one MULTI) |
@@ -141,8 +141,8 @@ def staff_users() -> str:
     return "staff:{staff}:users"
 
 
-def metrics() -> str:
-    return "metrics:{m}"
+def tally(shard: int) -> str:
+    return f"tally:{{t:{shard}}}"
 
 
 def audit_log() -> str:
