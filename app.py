@@ -6,6 +6,7 @@ Served by gunicorn (``endfraud web``); ``create_app`` is also what tests use dir
 from __future__ import annotations
 
 import hmac
+import logging
 import re
 import time
 import uuid
@@ -23,6 +24,7 @@ from store import health
 from store.redis import RedisClient, connect
 from telemetry import exposition, logs, metrics
 
+log = logging.getLogger(__name__)
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
@@ -87,6 +89,9 @@ def _observe_requests(app: Flask) -> None:
             metrics.HTTP_DURATION.labels(route=route).observe(time.perf_counter() - g.started)
         metrics.HTTP_REQUESTS.labels(route=route, method=request.method,
                                      status=str(response.status_code)).inc()
+        # gunicorn's access log is off; this is its stand-in at DEBUG (route template only: a
+        # raw path may carry a signed answer token).
+        log.debug("%s %s -> %d", request.method, route, response.status_code)
         return response
 
     @app.teardown_request

@@ -37,7 +37,7 @@ def web_metrics_dir(config: Config) -> Path:
 def cmd_web(args: argparse.Namespace) -> int:
     config = _load(args)
     # Before gunicorn (or anything) imports prometheus_client: it picks its storage at import.
-    from telemetry.exposition import mark_worker_dead, prepare_multiprocess_dir
+    from telemetry.multiproc import mark_worker_dead, prepare_multiprocess_dir
 
     metrics_dir = web_metrics_dir(config)
     prepare_multiprocess_dir(metrics_dir)

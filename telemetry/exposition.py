@@ -3,41 +3,21 @@
 - Web: gunicorn runs several worker processes; prometheus_client's multiprocess mode has each
   write its values to files in one directory (``PROMETHEUS_MULTIPROC_DIR``), and whichever worker
   answers ``/metrics`` adds them up. ``endfraud web`` empties the directory on start (files left
-  by a previous run would be summed in) and marks each exited gunicorn worker dead.
-  https://prometheus.github.io/client_python/multiprocess/
+  by a previous run would be summed in) and marks each exited gunicorn worker dead
+  (``telemetry.multiproc``). https://prometheus.github.io/client_python/multiprocess/
 - Worker and scheduler: one process each, so the default registry on a small HTTP server of its
   own (``--metrics-port``).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, start_http_server
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
-# Environment variable prometheus_client reads at import time to pick its multiprocess values.
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-
-
-def prepare_multiprocess_dir(path: Path) -> None:
-    """Empty ``path`` and point prometheus_client at it. Call before anything imports
-    prometheus_client in this process, i.e. first thing in ``endfraud web``."""
-    shutil.rmtree(path, ignore_errors=True)
-    path.mkdir(parents=True, exist_ok=True)
-    os.environ[MULTIPROC_ENV] = str(path)
-
-
-def mark_worker_dead(pid: int) -> None:
-    """gunicorn ``child_exit`` hook: drop the live gauges of an exited worker."""
-    from prometheus_client import multiprocess
-
-    multiprocess.mark_process_dead(pid)
 
 
 class _Chain(Collector):

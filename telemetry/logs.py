@@ -109,6 +109,9 @@ def gunicorn_logconfig(log_format: str, level: str) -> dict[str, Any]:
         "formatters": {"endfraud": formatter},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "endfraud",
                                 "stream": "ext://sys.stderr"}},
+        # Replaces gunicorn's defaults, so root must be named; our own handler on root is added
+        # by ``configure`` in each worker.
+        "root": {"level": level, "handlers": []},
         "loggers": {"gunicorn.error": {"level": level, "handlers": ["stderr"],
                                        "propagate": False}},
     }
