@@ -7,7 +7,7 @@ request id for each request, the worker the job id and the job's alert id for ea
 
 Phone numbers never reach the output: code logs masked numbers only, and both formats also
 mask anything shaped like a mainland mobile number in the final text, in case one slips into an
-exception message.
+exception message; likewise ``secret=`` and ``access_token=`` in URLs (urllib3's DEBUG lines).
 """
 
 from __future__ import annotations
@@ -29,7 +29,14 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 _PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?\d{4}[- ]?(\d{4})(?!\d)")
 
 
-def mask_phones(text: str) -> str:
+# Credentials in URLs: urllib3 logs every request line at DEBUG, and WeChat takes the AppSecret
+# and the access token as query parameters.
+_URL_SECRET = re.compile(r"((?:secret|access_token|appsecret)=)[^&\s\"']+", re.IGNORECASE)
+
+
+def scrub(text: str) -> str:
+    """Mask phone numbers and URL credentials in a formatted log line."""
+    text = _URL_SECRET.sub(r"\1***", text)
     return _PHONE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
 
 
@@ -69,7 +76,7 @@ class JsonFormatter(logging.Formatter):
         entry.update(_context.get())
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return mask_phones(json.dumps(entry, ensure_ascii=False))
+        return scrub(json.dumps(entry, ensure_ascii=False))
 
 
 class TextFormatter(logging.Formatter):
@@ -77,7 +84,7 @@ class TextFormatter(logging.Formatter):
         super().__init__(TEXT_FORMAT)
 
     def format(self, record: logging.LogRecord) -> str:
-        return mask_phones(super().format(record))
+        return scrub(super().format(record))
 
 
 def make_formatter(log_format: str, role: str) -> logging.Formatter:
