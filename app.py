@@ -47,9 +47,12 @@ def create_app(config: Config | None = None, redis: RedisClient | None = None,
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]
-        state = health.status(app.config["REDIS"])
+        state: dict[str, object] = dict(health.status(app.config["REDIS"]))
         state["web"] = True
-        return jsonify(state), 200 if all(state.values()) else 503
+        healthy = all(state.values())
+        # Which consumer is down, by name ("<host>:<pid>:<id>/<queue>").
+        state["consumer"] = health.consumer_report(app.config["REDIS"])
+        return jsonify(state), 200 if healthy else 503
 
     @app.get("/metrics")
     def prometheus_metrics():  # type: ignore[no-untyped-def]
