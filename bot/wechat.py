@@ -78,8 +78,8 @@ class EndFraudWeChatClient(WeChatClient):
                        result_processor: Any = None, **kwargs: Any) -> Any:
         # Counted per response, before wechatpy acts on it: a 40001 it answers with a token
         # refresh and a retry shows as the 40001 and the retry's own code.
-        metrics.WECHAT_CALLS.labels(endpoint=api_endpoint(str(url), self._config.wechat.api_base_url),
-                                    errcode=_errcode(res)).inc()
+        endpoint = api_endpoint(str(url), self._config.wechat.api_base_url)
+        metrics.WECHAT_CALLS.labels(endpoint=endpoint, errcode=_errcode(res)).inc()
         # Remember which token this call used: if WeChat rejects it, only that token is stale,
         # and a newer one another thread or process fetched meanwhile must be adopted, not
         # replaced (a replacement would invalidate it under everyone else's feet).

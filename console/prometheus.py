@@ -6,7 +6,7 @@ They describe the whole deployment, not one process, so only the web process exp
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import redis as redis_lib
 from prometheus_client.core import GaugeMetricFamily

@@ -11,7 +11,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, start_http_server
 from prometheus_client.metrics_core import Metric
@@ -38,7 +39,8 @@ def render(multiprocess_dir: str | None, extra: Iterable[Collector] = ()) -> byt
         from prometheus_client import multiprocess
 
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry, path=multiprocess_dir)
+        collector = multiprocess.MultiProcessCollector  # untyped in prometheus_client
+        collector(registry, path=multiprocess_dir)  # type: ignore[no-untyped-call]
         base: Any = registry
     else:
         base = REGISTRY

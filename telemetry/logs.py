@@ -18,11 +18,11 @@ import json
 import logging
 import re
 import sys
-from datetime import datetime, timezone
-from typing import IO, Any, Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import IO, Any
 
-_context: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("log_context",
-                                                                          default={})
+_context: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("log_context")
 CONTEXT_FIELDS = ("request_id", "job_id", "alert_id")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 # 11-digit mainland mobile numbers (optionally +86/86-prefixed), not part of a longer digit run.
@@ -43,7 +43,7 @@ def scrub(text: str) -> str:
 @contextlib.contextmanager
 def context(**fields: str | None) -> Iterator[None]:
     """Add ids to every log line written inside the block (this thread / task only)."""
-    token = _context.set({**_context.get(), **{k: v for k, v in fields.items() if v}})
+    token = _context.set({**_context.get({}), **{k: v for k, v in fields.items() if v}})
     try:
         yield
     finally:
@@ -52,7 +52,7 @@ def context(**fields: str | None) -> Iterator[None]:
 
 def bind(**fields: str | None) -> contextvars.Token[dict[str, str]]:
     """Like ``context`` for code with separate start and end hooks (Flask's request hooks)."""
-    return _context.set({**_context.get(), **{k: v for k, v in fields.items() if v}})
+    return _context.set({**_context.get({}), **{k: v for k, v in fields.items() if v}})
 
 
 def unbind(token: contextvars.Token[dict[str, str]]) -> None:
@@ -66,14 +66,14 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc)
+            "time": datetime.fromtimestamp(record.created, UTC)
             .isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "level": record.levelname,
             "role": self.role,
             "logger": record.name,
             "message": record.getMessage(),
         }
-        entry.update(_context.get())
+        entry.update(_context.get({}))
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return scrub(json.dumps(entry, ensure_ascii=False))
@@ -109,8 +109,9 @@ def configure(log_format: str, level: str, role: str, stream: IO[str] | None = N
 
 def gunicorn_logconfig(log_format: str, level: str) -> dict[str, Any]:
     """gunicorn's ``logconfig_dict``: its own error log in our format, to stderr."""
-    formatter: dict[str, Any] = ({"()": "telemetry.logs.JsonFormatter", "role": "web"}
-                                 if log_format == "json" else {"()": "telemetry.logs.TextFormatter"})
+    formatter: dict[str, Any] = {"()": "telemetry.logs.TextFormatter"}
+    if log_format == "json":
+        formatter = {"()": "telemetry.logs.JsonFormatter", "role": "web"}
     return {
         "version": 1, "disable_existing_loggers": False,
         "formatters": {"endfraud": formatter},

@@ -31,4 +31,4 @@ def mark_worker_dead(pid: int) -> None:
     """gunicorn ``child_exit`` hook: drop the live gauges of an exited worker."""
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(pid)
+    multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
