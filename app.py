@@ -67,10 +67,15 @@ def create_app(config: Config | None = None, redis: RedisClient | None = None,
 
 def metrics_token_ok(token: str, authorization: str | None) -> bool:
     """True when no token is configured or ``authorization`` is ``Bearer <token>``; compared in
-    constant time over bytes, so a non-ASCII header is simply wrong (never a 500)."""
+    constant time over bytes (``compare_digest`` raises on non-ASCII str), so any header is
+    either right or a 401, never a 500."""
     if not token:
         return True
-    presented = (authorization or "").encode("utf-8", "surrogateescape")
+    try:
+        # WSGI hands headers over as latin-1 text: this recovers the bytes the client sent.
+        presented = (authorization or "").encode("latin-1")
+    except UnicodeEncodeError:
+        return False
     return hmac.compare_digest(presented, f"Bearer {token}".encode("utf-8"))
 
 

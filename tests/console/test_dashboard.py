@@ -170,3 +170,14 @@ def test_metrics_token_refuses_a_non_ascii_header_without_an_error(redis, redis_
         environ = {"HTTP_AUTHORIZATION": header.encode("utf-8", "surrogateescape")
                    .decode("latin-1")}
         assert client.get("/metrics", environ_overrides=environ).status_code == 401
+
+
+def test_a_non_ascii_metrics_token_matches_its_utf8_bytes_on_the_wire(redis, redis_url):
+    from app import create_app
+    from tests.conftest import make_config
+
+    config = make_config(redis_url, console={"metrics_token": "令牌-scrape-secret"})
+    client = create_app(config, redis).test_client()
+    wire = "Bearer 令牌-scrape-secret".encode("utf-8").decode("latin-1")  # as WSGI passes it
+    assert client.get("/metrics", environ_overrides={"HTTP_AUTHORIZATION": wire}).status_code == 200
+    assert client.get("/metrics", headers={"Authorization": "Bearer 令牌"}).status_code == 401
