@@ -16,9 +16,16 @@ FONT = 'font-family="system-ui, -apple-system, &quot;PingFang SC&quot;, &quot;Mi
 
 
 def _fmt(value: float) -> str:
+    if value >= 100_000_000:
+        return f"{value / 100_000_000:.1f}".removesuffix(".0") + "亿"
     if value >= 10_000:
         return f"{value / 10_000:.1f}".removesuffix(".0") + "万"
     return f"{value:g}" if value != int(value) else f"{int(value)}"
+
+
+def text_width(text: str, size: float) -> float:
+    """Rough drawn width: CJK glyphs one em, Latin digits and letters about 0.6 em (pure)."""
+    return sum(size if ord(c) > 0x2000 else 0.6 * size for c in text)
 
 
 def _empty(width: int, height: int, title: str, message: str) -> str:
@@ -117,11 +124,15 @@ def line_chart(series: Sequence[tuple[str, Sequence[float]]], labels: Sequence[s
     at the line's end, pushed apart when lines end close together."""
     if not labels or not any(any(values) for _, values in series):
         return _empty(width, 60, title, "暂无历史数据（每小时记录一次）")
-    left, right, top, bottom = 50, 90, 14, 28
     font = 12
-    plot_w, plot_h = width - left - right, height - top - bottom
+    end_texts = [f"{name} {_fmt(values[-1])}" for name, values in series if values]
+    # Room on the right for the longest end label ("关注人数 100万"), so none is cut off.
+    right = max(90, int(max((text_width(t, font) for t in end_texts), default=0)) + 12)
     ticks = nice_ticks(max(max(values, default=0) for _, values in series))
     peak = ticks[-1]
+    left = max(50, int(max(text_width(_fmt(t), font) for t in ticks)) + 12)
+    top, bottom = 14, 28
+    plot_w, plot_h = width - left - right, height - top - bottom
     step = plot_w / max(len(labels) - 1, 1)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
              f'aria-label="{escape(title)}" {FONT} font-size="{font}">']

@@ -26,7 +26,7 @@ def text_boxes(svg: str) -> list[tuple[str, float, float, float, float, dict[str
     boxes = []
     for element in root.iter(f"{SVG}text"):
         text = _visible(element)
-        width = sum(size if ord(c) > 0x2000 else 0.6 * size for c in text)
+        width = charts.text_width(text, size)
         x, y = float(element.get("x", "0")), float(element.get("y", "0"))
         anchor = element.get("text-anchor", "start")
         x0 = x - width if anchor == "end" else x - width / 2 if anchor == "middle" else x
@@ -46,8 +46,10 @@ def overlapping(svg: str) -> list[tuple[str, str]]:
 
 
 def y_ticks(svg: str) -> list[str]:
-    return [box[0] for box in text_boxes(svg)
-            if box[5].get("text-anchor") == "end" and box[5].get("x") == "44"]
+    """The y axis labels: the right-aligned texts at the first (left-most) x."""
+    ends = [box for box in text_boxes(svg) if box[5].get("text-anchor") == "end"]
+    first_x = min(float(box[5]["x"]) for box in ends)
+    return [box[0] for box in ends if float(box[5]["x"]) == first_x]
 
 
 def growth(value: float) -> str:
@@ -55,6 +57,17 @@ def growth(value: float) -> str:
     series: list[tuple[str, Any]] = [("关注人数", [0.0] * 29 + [value]),
                                      ("绑定号码", [0.0] * 29 + [value])]
     return charts.line_chart(series, DAYS, "关注与绑定")
+
+
+def inside_view(svg: str) -> bool:
+    width, height = (float(v) for v in ET.fromstring(svg).get("viewBox", "").split()[2:])
+    return all(b[1] >= -0.5 and b[2] <= width + 0.5 and b[3] >= -0.5 and b[4] <= height + 0.5
+               for b in text_boxes(svg))
+
+
+@pytest.mark.parametrize("value", [0, 1, 1_000_000, 123_456_789])
+def test_growth_chart_labels_stay_inside_the_picture(value):
+    assert inside_view(growth(value))
 
 
 @pytest.mark.parametrize("value", [0, 1, 1_000_000])
