@@ -92,6 +92,8 @@ class QueueConfig:
     reclaim_idle_s: int = 30
     max_deliveries: int = 5
     block_ms: int = 1000
+    # A consumer whose loop has not completed a round for this long is reported stuck.
+    consumer_stuck_s: int = 120
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ class ConsoleConfig:
     login_max_failures_per_user: int = 5
     login_max_failures_per_ip: int = 30
     login_lockout_s: int = 900
-    # Bearer token Prometheus must send to /metrics; empty leaves /metrics open (internal only).
+    # Bearer token Prometheus must send to /metrics; required outside demo mode.
     metrics_token: str = _secret_field()
 
 
@@ -308,11 +310,34 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"service.port: out of range: {config.service.port}")
     _validate_sms(config)
     _validate_broadcast(config)
+    if config.queue.consumer_stuck_s * 1000 <= config.queue.block_ms:
+        raise ConfigError("queue.consumer_stuck_s: must be longer than queue.block_ms")
     if config.alerts.unconfirmed_resend_s < config.wechat.timeout_s:
         # A send still in flight must never look abandoned (see docs/alerts.md).
         raise ConfigError("alerts.unconfirmed_resend_s: must be at least wechat.timeout_s")
-    if not config.service.is_demo and DEMO_ALERT_SOURCE_KEY in config.alerts.source_keys:
-        raise ConfigError("alerts.source_keys: the published demo key is refused outside demo mode")
+    if not config.service.is_demo:
+        _validate_production(config)
+
+
+def _validate_production(config: Config) -> None:
+    """What a demo may leave open and production must not: each refusal names its key."""
+    demo_key = DEMO_ALERT_SOURCE_KEY.partition(":")[2]
+    for entry in config.alerts.source_keys:
+        source, _, key = entry.partition(":")
+        # The key is what signs; the published one is refused whatever source it is filed under.
+        if key == demo_key:
+            raise ConfigError(f"alerts.source_keys: the published demo key is refused outside "
+                              f"demo mode (source {source!r})")
+    sms = config.sms
+    if sms.provider == "http":
+        # Without a gateway, binding codes and the SMS fallback of warnings would fail silently.
+        for key in ("http_url", "http_key_id", "http_secret", "http_sign_name"):
+            if not getattr(sms, key):
+                raise ConfigError(f"sms.{key}: required outside demo mode (the SMS gateway "
+                                  f"sends binding codes and warning fallbacks)")
+    if not config.console.metrics_token:
+        raise ConfigError("console.metrics_token: required outside demo mode (/metrics would be "
+                          "open to anyone)")
 
 
 def _validate_broadcast(config: Config) -> None:
