@@ -58,8 +58,8 @@ def test_parse_refuses_garbage_with_bad_message_only(body):
         pass
 
 
-QUERY_VALUES = st.text(max_size=50) | st.sampled_from(["", "签名", "é" * 40, "１７００００００００",
-                                                          "1e400", "-1", "0" * 40])
+QUERY_VALUES = st.text(max_size=50) | st.sampled_from(
+    ["", "签名", "é" * 40, "１７００００００００", "1e400", "-1", "0" * 40])
 QUERIES = st.dictionaries(st.sampled_from(["signature", "timestamp", "nonce", "encrypt_type",
                                            "msg_signature", "echostr", "openid"]),
                           QUERY_VALUES, max_size=7)
@@ -81,7 +81,8 @@ def mode_client(request, redis, redis_url):  # type: ignore[no-untyped-def]
 
 
 @FIXTURE_SETTINGS
-@given(fields=SMALL_DOCUMENTS, encrypt=st.booleans(), encrypt_type=st.sampled_from(["aes", "AES", "raw"]))
+@given(fields=SMALL_DOCUMENTS, encrypt=st.booleans(),
+       encrypt_type=st.sampled_from(["aes", "AES", "raw"]))
 def test_any_signed_document_gets_a_4xx_or_2xx_never_a_5xx(mode_client, fields, encrypt,
                                                            encrypt_type):
     config, client = mode_client
