@@ -141,7 +141,8 @@ def menu_event_extra(kind: str, key: str) -> dict[str, Any]:
         return {"SendPicsInfo": {"Count": 1, "PicList": {"item": [{"PicMd5Sum": md5}]}}}
     if kind == "location_select":
         return {"SendLocationInfo": {"Location_X": "23", "Location_Y": "113", "Scale": "15",
-                                     "Label": "广州市海珠区客村艺苑路 106号", "Poiname": ""}}
+                                     "Label": "广州市海珠区客村艺苑路 106号",
+                                     "Poiname": ""}}
     return {}
 
 
