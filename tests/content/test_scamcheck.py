@@ -1,4 +1,3 @@
-import time
 
 import pytest
 
@@ -87,12 +86,4 @@ def test_bare_number_or_link_is_recognised():
     assert bare_value("t.cn/A6ZX5wgg") == "t.cn/A6ZX5wgg"
     assert bare_value("今天天气不错") is None
 
-
-def test_check_takes_under_5_ms_per_text():
-    texts = [t for t, _ in FRAUD] + BENIGN
-    started = time.perf_counter()
-    for _ in range(20):
-        for text in texts:
-            check_text(text, LIBRARY)
-    per_text_ms = 1000 * (time.perf_counter() - started) / (20 * len(texts))
-    assert per_text_ms < 5
+# Time per text (target < 5 ms) is measured by benchmarks/console_speed.py, not asserted here.
