@@ -45,14 +45,6 @@ return 0
 """
 
 
-def delay_after_s(attempts: int, config: ConsoleConfig) -> float:
-    """The wait a pair gets after its ``attempts``-th attempt (pure; mirrors the script)."""
-    free = config.login_max_failures_per_pair
-    if attempts < free:
-        return 0.0
-    return min(config.login_first_delay_s * 2 ** (attempts - free), config.login_lockout_s)
-
-
 @dataclass
 class LoginThrottle:
     redis: RedisClient
