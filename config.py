@@ -70,6 +70,7 @@ class WeChatConfig:
     timeout_s: float = 5.0
     max_body_bytes: int = 65536
     dedup_ttl_s: int = 3600
+    timestamp_window_s: int = 300
     warning_template_id: str = ""
 
 
@@ -213,7 +214,7 @@ DEMO_SECRETS = {
 
 _CHOICES = {
     ("service", "mode"): {"production", "demo"},
-    ("wechat", "encrypt_mode"): {"plain", "safe"},
+    ("wechat", "encrypt_mode"): {"plain", "compat", "safe"},
     ("service", "log_level"): {"DEBUG", "INFO", "WARNING", "ERROR"},
     ("sms", "provider"): {"sandbox", "http"},
 }
@@ -299,8 +300,10 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"{section}.{key}: the published demo value is refused outside demo mode")
     if not config.wechat.app_id:
         raise ConfigError("wechat.app_id: required")
-    if config.wechat.encrypt_mode == "safe" and len(config.wechat.encoding_aes_key) != 43:
-        raise ConfigError("wechat.encoding_aes_key: must be 43 characters in safe mode")
+    if config.wechat.encrypt_mode != "plain" and len(config.wechat.encoding_aes_key) != 43:
+        raise ConfigError("wechat.encoding_aes_key: must be 43 characters in compat and safe mode")
+    if not 30 <= config.wechat.timestamp_window_s <= 3600:
+        raise ConfigError("wechat.timestamp_window_s: must be between 30 and 3600 seconds")
     url = config.wechat.api_base_url
     if not url.startswith(("http://", "https://")) or not url.endswith("/"):
         raise ConfigError(f"wechat.api_base_url: must be an http(s) URL ending in '/', got {url!r}")

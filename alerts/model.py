@@ -160,16 +160,6 @@ def classify_answer(text: str) -> str | None:
     return None
 
 
-def is_bare_digit_answer(text: str) -> bool:
-    """"1"/"2" could also answer an open dialog's numbered question; the words cannot."""
-    return (text or "").strip() in ("1", "2")
-
-
-def needs_escalation(state: dict[str, str]) -> bool:
-    """No answer, not escalated yet, not closed: the warning went unanswered."""
-    return not (state.get("answer") or state.get("escalated_ms") or state.get("closed_ms"))
-
-
 def deadline_ms(sent_ms: int, answer_timeout_s: int) -> int:
     return sent_ms + answer_timeout_s * 1000
 

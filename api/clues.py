@@ -16,7 +16,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, g, jsonify, request
 
 from api import params
-from bot import reports, risklist
+from intel import reports, risklist
 from console import audit
 from console.auth import require_role
 from content.store import effective_library

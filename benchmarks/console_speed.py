@@ -20,11 +20,11 @@ sys.path.insert(0, str(ROOT))
 import redis as redis_lib  # noqa: E402
 
 from benchmarks.harness import percentile  # noqa: E402
-from bot.scamcheck import check_text  # noqa: E402
+from intel.scamcheck import check_text  # noqa: E402
 from content.library import load_library  # noqa: E402
 from tests.servers import start_redis, stop  # noqa: E402
 
-DATA = ROOT / "benchmarks" / "data" / "scam_texts.jsonl"
+DATA = ROOT / "corpora" / "eval" / "bulletins.jsonl"
 
 
 def scam_check_ms_per_text(rounds: int = 5) -> float:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import reports
+from intel import reports
 from bot.dialogs import current_dialog, end_dialog, start_dialog
 from bot.registry import registry
-from bot.scamcheck import check_text, extract_links, extract_numbers
+from intel.scamcheck import check_text, extract_links, extract_numbers
 
 DIALOG = "report"
 DIALOG_TIMEOUT_S = 300

@@ -41,6 +41,9 @@ def test_config_path_comes_from_environment(tmp_path):
     ({"ENDFRAUD_REDIS__CLUSTER": "maybe"}, "redis.cluster"),
     ({"ENDFRAUD_WECHAT__ENCRYPT_MODE": "rot13"}, "wechat.encrypt_mode"),
     ({"ENDFRAUD_WECHAT__ENCODING_AES_KEY": "short"}, "wechat.encoding_aes_key"),
+    ({"ENDFRAUD_WECHAT__ENCRYPT_MODE": "compat", "ENDFRAUD_WECHAT__ENCODING_AES_KEY": "short"},
+     "wechat.encoding_aes_key"),
+    ({"ENDFRAUD_WECHAT__TIMESTAMP_WINDOW_S": "0"}, "wechat.timestamp_window_s"),
     ({"ENDFRAUD_WECHAT__API_BASE_URL": "ftp://x"}, "wechat.api_base_url"),
     ({"ENDFRAUD_REDIS__URL": "mysql://x"}, "redis.url"),
     ({"ENDFRAUD_WECHAT__NO_SUCH_KEY": "1"}, "wechat.no_such_key"),
@@ -48,6 +51,14 @@ def test_config_path_comes_from_environment(tmp_path):
 def test_malformed_setting_fails_naming_the_key(env, key):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         load_config(EXAMPLE_CONFIG, environ=env, demo=True)
+
+
+@pytest.mark.parametrize("mode", ["plain", "compat", "safe"])
+def test_each_of_wechats_three_encryption_modes_is_a_valid_setting(mode):
+    config = load_config(EXAMPLE_CONFIG, environ={"ENDFRAUD_WECHAT__ENCRYPT_MODE": mode},
+                         demo=True)
+    assert config.wechat.encrypt_mode == mode
+    assert config.wechat.timestamp_window_s == 300
 
 
 def test_missing_secret_fails_in_production_naming_the_key(tmp_path):

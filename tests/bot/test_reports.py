@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import reports
+from intel import reports
 from bot.dialogs import current_dialog
 
 

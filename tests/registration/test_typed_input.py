@@ -65,7 +65,7 @@ def test_digits_of_other_scripts_are_not_a_number(citizen, worker, sbx):
 
 
 def test_lookup_of_a_full_width_number_finds_the_ascii_record(citizen, redis):
-    from bot import risklist
+    from intel import risklist
 
     risklist.record_counterpart(redis, "13912345678", "impersonation", "test", 1_700_000_000)
     reply = citizen.send("查号 " + _full_width("139 1234 5678"))

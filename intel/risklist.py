@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from intel.normalize import fold
 from store import keys
 from store.phones import InvalidPhone, mask, normalize_mobile
 from store.redis import RedisClient
@@ -74,7 +74,7 @@ class Normalized:
 
 def normalize(value: str) -> Normalized | None:
     """Canonical form of a phone number, URL or domain; None for anything else."""
-    text = unicodedata.normalize("NFKC", value or "").strip()
+    text = fold(value or "").strip()
     if not text or len(text) > 512:
         return None
     try:
@@ -167,5 +167,5 @@ def summarize(raw: dict[str, str]) -> dict[str, Any]:
 
 
 def lookup_fn(redis: RedisClient) -> Any:
-    """``risk_lookup`` for ``bot.scamcheck.check_text``: value → record or None."""
+    """``risk_lookup`` for ``intel.scamcheck.check_text``: value → record or None."""
     return lambda value: lookup(redis, value)
