@@ -32,6 +32,11 @@ def test_unknown_fields_are_reported():
 def test_answers_are_anchored():
     assert classify_answer("1") == "safe" and classify_answer("已挂断") == "safe"
     assert classify_answer("2") == "paid" and classify_answer("需要帮助") == "paid"
+
+
+def test_a_full_width_answer_digit_is_the_same_answer():
+    assert classify_answer("２") == "paid" and classify_answer(" １ ") == "safe"
+    assert classify_answer("２" * 2) is None
     assert classify_answer("12") is None and classify_answer("我已转账了吗") is None
 
 
