@@ -135,8 +135,9 @@ def test_cancelled_broadcast_leaves_the_job_store(schedulers: Schedulers) -> Non
 def test_resumed_broadcast_is_scheduled_again(schedulers: Schedulers) -> None:
     redis = schedulers.redis
     broadcast = store.save(redis, _broadcast(redis, time.time() + 3600).edited(status="paused"))
+    witness = _broadcast(redis, time.time() + 3600)  # active: stored by the first sync
     schedulers.start()
-    time.sleep(0.5)
+    _wait(lambda: _is_stored(redis, witness))
     assert not _is_stored(redis, broadcast)
     store.save(redis, broadcast.edited(status="active"))
     _wait(lambda: _is_stored(redis, broadcast))
