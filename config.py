@@ -101,9 +101,12 @@ class QueueConfig:
 @dataclass(frozen=True)
 class ConsoleConfig:
     session_lifetime_s: int = 8 * 3600
-    login_max_failures_per_user: int = 5
+    login_max_failures_per_pair: int = 5
+    login_first_delay_s: int = 30
     login_max_failures_per_ip: int = 30
     login_lockout_s: int = 900
+    # Reverse proxies in front of the web process whose X-Forwarded-For entry we trust.
+    trusted_proxy_hops: int = 0
     # Bearer token Prometheus must send to /metrics; required outside demo mode.
     metrics_token: str = _secret_field()
 
@@ -326,6 +329,14 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"metrics.{key}: out of range: {getattr(config.metrics, key)}")
     _validate_sms(config)
     _validate_broadcast(config)
+    console = config.console
+    for key in ("login_max_failures_per_pair", "login_first_delay_s", "login_max_failures_per_ip",
+                "login_lockout_s", "session_lifetime_s"):
+        if getattr(console, key) < 1:
+            raise ConfigError(f"console.{key}: must be at least 1, got {getattr(console, key)}")
+    if not 0 <= console.trusted_proxy_hops <= 5:
+        raise ConfigError(f"console.trusted_proxy_hops: must be 0..5, got "
+                          f"{console.trusted_proxy_hops}")
     if config.queue.consumer_stuck_s * 1000 <= config.queue.block_ms:
         raise ConfigError("queue.consumer_stuck_s: must be longer than queue.block_ms")
     if config.alerts.unconfirmed_resend_s < config.wechat.timeout_s:

@@ -29,15 +29,17 @@ in one slot. ``tests/test_cluster.py`` runs each such operation on a real 3-mast
 | ``{content}:revision`` | string counter | none | bumped on every content save |
 | ``tally:{t:<n>}`` | hash: tally field → number, n = 0..15 (a write picks one at random) | none | store.tallies: the console's alert funnel and latency, summed over the shards |
 | ``audit:{a}`` | stream: actor, action, target, detail | none (MAXLEN ~1 M) | console.audit: every staff action |
-| ``staff:{staff}:user:<username>`` | hash: password_hash (argon2), role, station, created_ms | none | console accounts |
+| ``staff:{staff}:user:<username>`` | hash: password_hash (argon2), role, station, created_ms, generation | none | console accounts (a re-created account gets a new generation) |
 | ``staff:{staff}:users`` | set of usernames | none | console accounts (written with the user hash in one MULTI) |
 | ``risk:<digest>`` | hash: kind, display (masked), count, first_seen, last_seen, ``type:<id>`` and ``src:<source>`` counts, confirmed_by/at | none | intel.risklist: alerts and promoted clues (one Lua script, single key) |
 | ``clue:{clues}:<id>`` | hash: clue record (content AES-GCM encrypted), status, review | none | intel.reports: a follower's report (MULTI with the two indexes) |
 | ``clue:{clues}:seq`` | string counter | none | intel.reports: clue ids |
 | ``clue:{clues}:pending`` / ``clue:{clues}:all`` | zset: clue id → created ms | none | intel.reports: review queue / every clue (same MULTI as the record) |
 | ``clue_rate:{<openid>}:<yyyymmdd>`` | string counter | 2 days | intel.reports: reports per follower per day |
-| ``staff:{login}:fail:user:<username>`` | string counter of failed logins | console.login_lockout_s | console.throttle (lockout per username) |
-| ``staff:{login}:fail:ip:<ip>`` | string counter of failed logins | console.login_lockout_s | console.throttle (throttle per IP; same tag: one pipeline) |
+| ``staff:{login}:try:<username>|<client>`` | string counter of login attempts of the pair | console.login_lockout_s | console.throttle (one Lua script with the two below) |
+| ``staff:{login}:wait:<username>|<client>`` | string marker: the pair waits out its delay | the delay | console.throttle (growing delays) |
+| ``staff:{login}:fail:ip:<client>`` | string counter of failed logins from one client address | console.login_lockout_s | console.throttle (block of that client only) |
+| ``staff:{session}:<session id>`` | string: "<username> <account generation>" | console.session_lifetime_s | console.sessions: server-side staff session (logout deletes it) |
 | ``stats:{daily}:<metric>`` | hash: YYYY-MM-DD → value of the counter at its last snapshot that day | none | console.stats snapshot (hourly, scheduler) for "over time" charts |
 | ``reg:{dir}:stations`` / ``reg:{dir}:communities`` / ``reg:{dir}:officers`` | hash: id → JSON record | none | registration.directory (one tag: a save WATCHes the referenced records) |
 | ``reg:{dir}:seq`` | hash: kind → last generated id | none | registration.directory ids |
@@ -221,8 +223,16 @@ def content_revision() -> str:
 # Both failure counters share the {login} tag: one login attempt updates both in one pipeline.
 
 
-def login_failures_user(username: str) -> str:
-    return f"staff:{{login}}:fail:user:{username}"
+def login_attempts(username: str, client: str) -> str:
+    return f"staff:{{login}}:try:{username}|{client}"
+
+
+def login_wait(username: str, client: str) -> str:
+    return f"staff:{{login}}:wait:{username}|{client}"
+
+
+def staff_session(session_id: str) -> str:
+    return f"staff:{{session}}:{session_id}"
 
 
 def login_failures_ip(ip: str) -> str:

@@ -247,7 +247,8 @@ BACKOFF_MAX_S = 5.0
 
 def backoff_s(failures: int) -> float:
     """Wait after the n-th failure in a row: 0.1 s doubling to at most 5 s (pure)."""
-    return min(BACKOFF_FIRST_S * 2 ** max(failures - 1, 0), BACKOFF_MAX_S)
+    # Exponent capped: 2.0 ** 1024 overflows, and a long outage counts that many failures.
+    return min(BACKOFF_FIRST_S * 2.0 ** min(max(failures - 1, 0), 16), BACKOFF_MAX_S)
 
 
 def consume(queue: DurableQueue, handle: JobHandler, stop: threading.Event,
