@@ -2,7 +2,8 @@
 
 OCR returns one box per text run, in detection order. Boxes whose vertical extents overlap by
 more than half the smaller height sit on one line (a bubble's text beside its sender name or a
-timestamp); lines are ordered by their top edge, boxes within a line by their left edge.
+timestamp); lines are ordered by their top edge, boxes within a line by their left edge. Boxes
+without a letter, digit or CJK character are dropped.
 """
 
 from __future__ import annotations
@@ -48,9 +49,14 @@ def _same_line(a: Box, b: Box) -> bool:
     return overlap > 0.5 * min(a.height, b.height)
 
 
+def _has_text(text: str) -> bool:
+    # Icons, emoji and round shapes come back as lone symbols ("●"): not text anyone wrote.
+    return any(ch.isalnum() for ch in text)
+
+
 def reading_order(boxes: Iterable[Box], min_score: float = 0.0) -> list[Line]:
     """Group ``boxes`` into lines in reading order; boxes below ``min_score`` are dropped."""
-    kept = sorted((b for b in boxes if b.text.strip() and b.score >= min_score),
+    kept = sorted((b for b in boxes if _has_text(b.text) and b.score >= min_score),
                   key=lambda b: (b.top, b.left))
     rows: list[list[Box]] = []
     for box in kept:
