@@ -26,7 +26,7 @@ from typing import Any
 from PIL import Image
 
 from screenshots.images import strips
-from screenshots.layout import Box, Line, reading_order
+from screenshots.layout import Box, Line, paragraphs, reading_order
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +44,13 @@ class Reading:
     elapsed_ms: int
 
     @property
+    def paragraphs(self) -> list[str]:
+        """The messages: wrapped lines of one bubble rejoined (what the scam check reads)."""
+        return paragraphs(self.lines)
+
+    @property
     def text(self) -> str:
-        return "\n".join(line.text for line in self.lines)
+        return "\n".join(self.paragraphs)
 
 
 _engine: Any = None

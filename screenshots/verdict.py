@@ -16,7 +16,7 @@ from bot.scamcheck import CheckResult, RiskLookup, check_text
 from content.library import Library
 
 MAX_QUOTED_LINES = 3
-MAX_LINE_CHARS = 40
+MAX_LINE_CHARS = 60
 MAX_ADVICE = 2
 
 

@@ -75,7 +75,7 @@ def _read(job_: Job, ctx: WorkerContext) -> Outcome:
     settings = ctx.config.screenshots
     reading = ocr.read(images.scale_for_ocr(image), timeout_s=settings.ocr_timeout_s,
                        threads=settings.ocr_threads)
-    lines = [line.text for line in reading.lines]
+    lines = reading.paragraphs
     verdict = judge(lines, ctx.library, ctx.config.service.public_url,
                     risk_lookup=risklist.lookup_fn(ctx.redis))
     fraud_type = verdict.result.fraud_type if verdict.result and verdict.result.fraud else ""

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from screenshots import images
-from screenshots.layout import Box, reading_order
+from screenshots.layout import Box, paragraphs, reading_order
 from tests.screenshots import render
 
 
@@ -87,3 +87,13 @@ def test_boxes_on_one_row_join_into_one_line_in_reading_order():
     lines = reading_order(boxes, min_score=0.5)
 
     assert [line.text for line in lines] == ["10:21", "在线 客服"]
+
+
+def test_rows_of_one_wrapped_message_rejoin_and_separate_messages_stay_apart():
+    boxes = [Box("10:21", 0.99, 480, 10, 560, 40),
+             Box("【ETC服务】您的ETC已失效，请点击http://etc-gov.cn.", 0.99, 90, 100, 990, 150),
+             Box("xyz 重新认证", 0.99, 90, 162, 400, 212),
+             Box("退订回T", 0.99, 90, 400, 300, 450)]
+
+    assert paragraphs(reading_order(boxes)) == [
+        "10:21", "【ETC服务】您的ETC已失效，请点击http://etc-gov.cn.xyz 重新认证", "退订回T"]
