@@ -35,11 +35,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.harness import percentile, wait_http  # noqa: E402
-from config import EXAMPLE_CONFIG  # noqa: E402
-from sandbox.client import SandboxClient  # noqa: E402
-from tests.screenshots import render  # noqa: E402
-from tests.servers import free_port, start_redis, stop  # noqa: E402
+from benchmarks.harness import percentile, wait_http
+from config import EXAMPLE_CONFIG
+from sandbox.client import SandboxClient
+from tests.screenshots import render
+from tests.servers import free_port, start_redis, stop
 
 CHATS = [
     [("昨天 10:21", "in", "您好，我是京东金融客服"), ("", "in", "您开通的百万保障即将自动扣费"),
@@ -108,7 +108,7 @@ def measure_ocr(shots: list[render.Shot]) -> dict[str, float]:
 def proc_memory_mb(pid: int) -> tuple[float, float]:
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
                   if ":" in line)
-    kb = lambda name: float(fields[name].split()[0])  # noqa: E731
+    kb = lambda name: float(fields[name].split()[0])
     return round(kb("VmRSS") / 1024, 1), round(kb("VmHWM") / 1024, 1)
 
 

@@ -23,7 +23,7 @@ def screenshot(msg: Any, ctx: Any) -> str:
         return report_image(msg, ctx)
     media_id = getattr(msg, "media_id", "") or ""
     if not media_id:
-        return ctx.reply("screenshot_expired")
+        return str(ctx.reply("screenshot_expired"))
     request_reading(ctx.queue(SCREENSHOTS), msg.source, msg.id, media_id,
                     getattr(msg, "image", "") or "")
-    return ctx.reply("screenshot_reading")
+    return str(ctx.reply("screenshot_reading"))

@@ -9,8 +9,8 @@ wrapped message: same left edge, same text height, next row down.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 Point = tuple[float, float]
 
@@ -28,7 +28,7 @@ class Box:
 
     @classmethod
     def from_quad(cls, quad: Sequence[Point], text: str, score: float,
-                  dy: float = 0.0) -> "Box":
+                  dy: float = 0.0) -> Box:
         xs = [float(p[0]) for p in quad]
         ys = [float(p[1]) + dy for p in quad]
         return cls(text, float(score), min(xs), min(ys), max(xs), max(ys))

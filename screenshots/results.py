@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import os
 import time
-from typing import Any
+from typing import Any, cast
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -51,7 +51,7 @@ def record(redis: RedisClient, config: Config, job_id: str, *, status: str, repl
 
 def get(redis: RedisClient, config: Config, job_id: str) -> dict[str, Any] | None:
     """The result with its text opened, or None."""
-    raw = redis.hgetall(keys.screenshot_result(job_id))
+    raw: dict[str, str] = cast(dict[str, str], redis.hgetall(keys.screenshot_result(job_id)))
     if not raw:
         return None
     text = open_text(config, raw["sealed"]) if raw.get("sealed") else ""

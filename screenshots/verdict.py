@@ -9,8 +9,9 @@ list...) are quoted, strongest first, at most ``MAX_QUOTED_LINES``, each cut to
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from bot.scamcheck import CheckResult, RiskLookup, check_text
 from content.library import Library

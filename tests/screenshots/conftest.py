@@ -6,8 +6,9 @@ The OCR engine is a process-wide singleton, so the model loads once per test ses
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 

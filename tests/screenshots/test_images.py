@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 
 import pytest
 from PIL import Image
@@ -75,7 +76,7 @@ def test_a_long_screenshot_is_cut_into_strips_at_blank_rows():
     bounds = images.strip_bounds(height, width, blank)
 
     assert bounds[0][0] == 0 and bounds[-1][1] == height
-    assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(bounds))
     assert all(blank[bottom - 1] for _, bottom in bounds[:-1])
     assert all(bottom - top <= width * images.STRIP_HEIGHT_PER_WIDTH for top, bottom in bounds)
 
