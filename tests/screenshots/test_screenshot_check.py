@@ -126,3 +126,19 @@ def test_a_busy_media_api_is_retried_and_the_citizen_answered_once(shots):
     shots.run_jobs(reclaim=True)
 
     assert shots.answers(openid) == [LIB.reply("screenshot_not_image")]
+
+
+def test_a_job_redelivered_after_its_answer_went_out_answers_once(shots):
+    from store.streams import process
+    from worker.jobs import run_job
+
+    openid = shots.follower()
+    shots.send(openid, b"no picture here")
+    queue = shots.queue
+    queue.ensure_group()
+    (job,) = queue.read("crashing-worker", count=1, block_ms=0)
+    run_job(job, shots.ctx)  # the answer goes out, then the worker dies before XACK
+
+    process(queue, job, lambda j: run_job(j, shots.ctx))  # redelivered to another worker
+
+    assert shots.answers(openid) == [LIB.reply("screenshot_not_image")]
