@@ -35,15 +35,20 @@ def create_app(config: Config | None = None, redis: RedisClient | None = None) -
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]
-        state = health.status(app.config["REDIS"])
+        state: dict[str, object] = dict(health.status(app.config["REDIS"]))
         state["web"] = True
-        return jsonify(state), 200 if all(state.values()) else 503
+        healthy = all(state.values())
+        # Which consumer is down, by name ("<host>:<pid>:<id>/<queue>").
+        state["consumer"] = health.consumer_report(app.config["REDIS"])
+        return jsonify(state), 200 if healthy else 503
 
     @app.get("/metrics")
     def prometheus_metrics():  # type: ignore[no-untyped-def]
         token = config.console.metrics_token
-        if token and not hmac.compare_digest(request.headers.get("Authorization", ""),
-                                             f"Bearer {token}"):
+        # Bytes: compare_digest raises TypeError on a str header with non-ASCII characters.
+        if token and not hmac.compare_digest(
+                request.headers.get("Authorization", "").encode("utf-8", "surrogatepass"),
+                f"Bearer {token}".encode("utf-8")):
             return "metrics need a bearer token\n", 401, {"WWW-Authenticate": "Bearer"}
         body = prometheus.exposition(app.config["REDIS"], config.queue)
         return body, 200, {"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}

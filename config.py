@@ -70,6 +70,7 @@ class WeChatConfig:
     timeout_s: float = 5.0
     max_body_bytes: int = 65536
     dedup_ttl_s: int = 3600
+    timestamp_window_s: int = 300
     warning_template_id: str = ""
 
 
@@ -91,6 +92,8 @@ class QueueConfig:
     reclaim_idle_s: int = 30
     max_deliveries: int = 5
     block_ms: int = 1000
+    # A consumer whose loop has not completed a round for this long is reported stuck.
+    consumer_stuck_s: int = 120
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,7 @@ class ConsoleConfig:
     login_max_failures_per_user: int = 5
     login_max_failures_per_ip: int = 30
     login_lockout_s: int = 900
-    # Bearer token Prometheus must send to /metrics; empty leaves /metrics open (internal only).
+    # Bearer token Prometheus must send to /metrics; required outside demo mode.
     metrics_token: str = _secret_field()
 
 
@@ -217,7 +220,7 @@ DEMO_SECRETS = {
 
 _CHOICES = {
     ("service", "mode"): {"production", "demo"},
-    ("wechat", "encrypt_mode"): {"plain", "safe"},
+    ("wechat", "encrypt_mode"): {"plain", "compat", "safe"},
     ("service", "log_level"): {"DEBUG", "INFO", "WARNING", "ERROR"},
     ("sms", "provider"): {"sandbox", "http"},
 }
@@ -303,8 +306,10 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"{section}.{key}: the published demo value is refused outside demo mode")
     if not config.wechat.app_id:
         raise ConfigError("wechat.app_id: required")
-    if config.wechat.encrypt_mode == "safe" and len(config.wechat.encoding_aes_key) != 43:
-        raise ConfigError("wechat.encoding_aes_key: must be 43 characters in safe mode")
+    if config.wechat.encrypt_mode != "plain" and len(config.wechat.encoding_aes_key) != 43:
+        raise ConfigError("wechat.encoding_aes_key: must be 43 characters in compat and safe mode")
+    if not 30 <= config.wechat.timestamp_window_s <= 3600:
+        raise ConfigError("wechat.timestamp_window_s: must be between 30 and 3600 seconds")
     url = config.wechat.api_base_url
     if not url.startswith(("http://", "https://")) or not url.endswith("/"):
         raise ConfigError(f"wechat.api_base_url: must be an http(s) URL ending in '/', got {url!r}")
@@ -318,11 +323,34 @@ def _validate(config: Config) -> None:
     if not 1 <= config.screenshots.ocr_threads <= 64:
         raise ConfigError(f"screenshots.ocr_threads: must be 1..64, got {config.screenshots.ocr_threads}")
     _validate_broadcast(config)
+    if config.queue.consumer_stuck_s * 1000 <= config.queue.block_ms:
+        raise ConfigError("queue.consumer_stuck_s: must be longer than queue.block_ms")
     if config.alerts.unconfirmed_resend_s < config.wechat.timeout_s:
         # A send still in flight must never look abandoned (see docs/alerts.md).
         raise ConfigError("alerts.unconfirmed_resend_s: must be at least wechat.timeout_s")
-    if not config.service.is_demo and DEMO_ALERT_SOURCE_KEY in config.alerts.source_keys:
-        raise ConfigError("alerts.source_keys: the published demo key is refused outside demo mode")
+    if not config.service.is_demo:
+        _validate_production(config)
+
+
+def _validate_production(config: Config) -> None:
+    """What a demo may leave open and production must not: each refusal names its key."""
+    demo_key = DEMO_ALERT_SOURCE_KEY.partition(":")[2]
+    for entry in config.alerts.source_keys:
+        source, _, key = entry.partition(":")
+        # The key is what signs; the published one is refused whatever source it is filed under.
+        if key == demo_key:
+            raise ConfigError(f"alerts.source_keys: the published demo key is refused outside "
+                              f"demo mode (source {source!r})")
+    sms = config.sms
+    if sms.provider == "http":
+        # Without a gateway, binding codes and the SMS fallback of warnings would fail silently.
+        for key in ("http_url", "http_key_id", "http_secret", "http_sign_name"):
+            if not getattr(sms, key):
+                raise ConfigError(f"sms.{key}: required outside demo mode (the SMS gateway "
+                                  f"sends binding codes and warning fallbacks)")
+    if not config.console.metrics_token:
+        raise ConfigError("console.metrics_token: required outside demo mode (/metrics would be "
+                          "open to anyone)")
 
 
 def _validate_broadcast(config: Config) -> None:

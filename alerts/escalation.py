@@ -3,13 +3,17 @@
 Two halves, in two processes. The scheduler (``scheduler/escalation.py``) only looks at the
 deadline zset and enqueues ``alert.escalate`` with the deterministic job id
 ``escalate:<alert_id>``: a second scheduler, or a fire during a lease hand-over, enqueues
-nothing new (the queue's id marker). The worker runs the job; ``AlertStore.escalate_once`` (Lua)
-marks the alert escalated only if nobody answered and it was not escalated before.
+nothing new (the queue's id marker). The worker runs the job; ``AlertStore.escalate_once``
+marks the alert escalated only if ``alerts.answer_rules.needs_escalation`` says so (a guardian's
+"safe" alone does not settle an alert whose owner was warned), atomically with answers.
+
+Retention pruning of the call-back queue and the urgent-case lists runs here too
+(``prune_lists``), from the scheduler.
 """
 
 from __future__ import annotations
 
-from alerts.answers import notify_officers, queue_callback
+from alerts.answers import case_follow_ups, notify_officers, queue_callback
 from alerts.store import AlertStore
 from config import Config
 from store import metrics
@@ -40,9 +44,19 @@ def escalate(config: Config, redis: RedisClient, queue: DurableQueue, alert_id: 
                      reason=UNANSWERED)
         metrics.incr(redis, "alerts_escalated_total")
     state = store.get(alert_id)
+    if state.get("case_opened_ms") and not state.get("closed_ms"):
+        # Someone paid: mend the case's follow-ups if the answer's run died before them.
+        case_follow_ups(store, queue, alert_id, state, at_ms)
     if not state.get("escalated_ms"):
         return False
     # Idempotent follow-ups, repeated safely if a previous run died half-way.
     queue_callback(store, alert_id, UNANSWERED, state, at_ms)
     notify_officers(queue, alert_id, UNANSWERED, state)
     return True
+
+
+def prune_lists(config: Config, redis: RedisClient, now: float) -> int:
+    """Drop call-back entries and urgent-case list items older than ``alerts.retention_days``
+    (the alerts they point to have expired by then)."""
+    retention_s = config.alerts.retention_days * 86400
+    return AlertStore(redis, retention_s).prune(int((now - retention_s) * 1000))

@@ -40,7 +40,7 @@ def record_alert(config: Config, redis: RedisClient, queue: DurableQueue, payloa
         {"event": "queued", "actor": "ingest", "at_ms": enqueued_ms or received_ms},
     ])
     if store.set_once(alert_id, "risk_fed", "1") and payload.get("counterpart"):
-        from bot.risklist import record_counterpart
+        from intel.risklist import record_counterpart
 
         record_counterpart(redis, payload["counterpart"], payload["fraud_type"],
                            payload["source"], now)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 
 LINK_PATH = "/alerts/answer/"
+_TOKEN_PART = re.compile(r"[A-Za-z0-9_-]{1,512}")
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,11 @@ def make_token(secret: str, alert_id: str, openid: str, expires_s: int) -> str:
 def read_token(secret: str, token: str, now: float) -> AnswerToken | None:
     """The token's contents if the MAC is right and it has not expired, else None."""
     payload, _, mac = token.partition(".")
-    if not payload or not hmac.compare_digest(_mac(secret, payload), mac):
+    # A token is URL-safe base64 only; anything else (non-ASCII from a mangled link) is
+    # refused before the MAC, which needs ASCII.
+    if not (_TOKEN_PART.fullmatch(payload) and _TOKEN_PART.fullmatch(mac)):
+        return None
+    if not hmac.compare_digest(_mac(secret, payload), mac):
         return None
     try:
         alert_id, openid, expires = _unb64(payload).decode("utf-8").split(" ")

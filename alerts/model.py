@@ -21,6 +21,7 @@ FIELDS = ("alert_id", "phone", "fraud_type", "channel", "counterpart", "risk_lev
           "detected_at", "source")
 ALERT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 MAX_COUNTERPART_CHARS = 512
+MAX_REPORTED_UNKNOWN = 10  # an item with 10,000 junk keys gets a short answer
 
 # One-tap answers (anchored: "1" inside a longer message is not an answer).
 SAFE_ANSWER = re.compile(r"^(1|安全|已挂断)$")
@@ -54,17 +55,38 @@ class FieldError:
         return {"field": self.field, "error": self.error}
 
 
+# Detection times we accept, unix seconds: from 2000-01-01 to 2100-01-01. Anything outside is a
+# unit mistake (ms sent as s) or hostile (1e400 parses to inf, 10**400 overflows a float).
+EARLIEST_DETECTED_S = 946_684_800
+LATEST_DETECTED_S = 4_102_444_800
+MAX_ISO_CHARS = 40
+
+
 def parse_detected_at(value: Any) -> int:
-    """Unix seconds (int or float) or ISO 8601 with a UTC offset → unix ms; ValueError else."""
+    """Unix seconds (int or float) or ISO 8601 with a UTC offset → unix ms; ValueError else.
+
+    Never raises anything but ValueError, whatever JSON delivered (NaN, inf, 10**400, lists).
+    """
     if isinstance(value, bool):
         raise ValueError("must be unix seconds or an ISO 8601 time with offset")
     if isinstance(value, (int, float)):
+        # Compare before converting: int(inf) and float(10**400) raise OverflowError.
+        if not EARLIEST_DETECTED_S <= value <= LATEST_DETECTED_S:  # NaN fails this too
+            raise ValueError("unix seconds between 2000-01-01 and 2100-01-01")
         return int(round(float(value) * 1000))
     if isinstance(value, str):
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if len(value) > MAX_ISO_CHARS:
+            raise ValueError("not an ISO 8601 time")
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError("not an ISO 8601 time") from None
         if parsed.tzinfo is None:
             raise ValueError("ISO 8601 time needs a UTC offset, e.g. +08:00")
-        return int(round(parsed.timestamp() * 1000))
+        seconds = parsed.timestamp()
+        if not EARLIEST_DETECTED_S <= seconds <= LATEST_DETECTED_S:
+            raise ValueError("a time between 2000-01-01 and 2100-01-01")
+        return int(round(seconds * 1000))
     raise ValueError("must be unix seconds or an ISO 8601 time with offset")
 
 
@@ -85,10 +107,10 @@ def validate_alert(raw: Any, *, fraud_types: Iterable[str], source: str, now: fl
             return ""
         return value.strip()
 
-    for unknown in sorted(set(raw) - set(FIELDS)):
-        errors.append(FieldError(unknown, "unknown field"))
+    for unknown in sorted(set(raw) - set(FIELDS))[:MAX_REPORTED_UNKNOWN]:
+        errors.append(FieldError(unknown[:64], "unknown field"))
     alert_id = text("alert_id")
-    if alert_id and not ALERT_ID.match(alert_id):
+    if alert_id and not ALERT_ID.fullmatch(alert_id):
         errors.append(FieldError("alert_id", "1-64 characters of A-Z a-z 0-9 _ . : -"))
     phone = text("phone")
     if phone:
@@ -110,7 +132,7 @@ def validate_alert(raw: Any, *, fraud_types: Iterable[str], source: str, now: fl
     if risk_level and risk_level not in RISK_LEVELS:
         errors.append(FieldError("risk_level", f"one of {', '.join(RISK_LEVELS)}"))
     detected_ms = 0
-    if raw.get("detected_at") in (None, ""):
+    if raw.get("detected_at") is None or raw.get("detected_at") == "":
         errors.append(FieldError("detected_at", "required"))
     else:
         try:
@@ -136,16 +158,6 @@ def classify_answer(text: str) -> str | None:
     if PAID_ANSWER.match(content):
         return PAID
     return None
-
-
-def is_bare_digit_answer(text: str) -> bool:
-    """"1"/"2" could also answer an open dialog's numbered question; the words cannot."""
-    return (text or "").strip() in ("1", "2")
-
-
-def needs_escalation(state: dict[str, str]) -> bool:
-    """No answer, not escalated yet, not closed: the warning went unanswered."""
-    return not (state.get("answer") or state.get("escalated_ms") or state.get("closed_ms"))
 
 
 def deadline_ms(sent_ms: int, answer_timeout_s: int) -> int:

@@ -18,7 +18,9 @@ from config import AlertsConfig
 from store import keys
 from store.redis import RedisClient
 
-NONCE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+NONCE = re.compile(r"[A-Za-z0-9_-]{8,64}")
+TIMESTAMP = re.compile(r"[0-9]{1,12}")
+SIGNATURE = re.compile(r"[0-9a-fA-F]{64}")
 HEADERS = ("X-Alert-Source", "X-Alert-Timestamp", "X-Alert-Nonce", "X-Alert-Signature")
 
 
@@ -62,10 +64,14 @@ def check_signature(config: AlertsConfig, headers: Mapping[str, str], body: byte
     key = config.source_key(source)
     if key is None:
         raise SignatureRefused(401, "unknown source")
-    if not timestamp.isdigit() or abs(now - int(timestamp)) > config.signature_window_s:
+    # Shapes first, with ASCII-only patterns: str.isdigit() is True for "²" and "１", which
+    # int() or .encode("ascii") then refuse with an exception (a 500, not a 401).
+    if not TIMESTAMP.fullmatch(timestamp) or abs(now - int(timestamp)) > config.signature_window_s:
         raise SignatureRefused(401, "timestamp outside the allowed window")
-    if not NONCE.match(nonce):
+    if not NONCE.fullmatch(nonce):
         raise SignatureRefused(401, "nonce must be 8-64 characters of A-Z a-z 0-9 _ -")
+    if not SIGNATURE.fullmatch(signature):
+        raise SignatureRefused(401, "signature must be 64 hex digits")
     if not hmac.compare_digest(sign(key, timestamp, nonce, body), signature.lower()):
         raise SignatureRefused(401, "bad signature")
     return SignedRequest(source, nonce)

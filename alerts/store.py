@@ -26,6 +26,7 @@ from typing import Any
 
 from redis.exceptions import WatchError
 
+from alerts import answer_rules
 from store import keys
 from store.redis import RedisClient
 
@@ -33,6 +34,9 @@ DEFAULT_LIST_LIMIT = 100
 MSGID_TTL_S = 2 * 24 * 3600
 UNCLAIMED_FINISH_TTL_S = 24 * 3600
 OPEN_WARNING_TTL_S = 24 * 3600
+# A safety net only: answers add at most four entries per person (alerts.answer_rules); this caps
+# what anything else could pile up. The newest entries are kept.
+MAX_TIMELINE_ENTRIES = 1000
 CALLBACK_REASONS = ("paid", "unanswered", "unregistered_high_risk")
 # Outcomes of a call-back; the first three close the entry, the others keep it in the queue.
 CALLBACK_FINAL = ("reached_safe", "reached_paid", "wrong_number")
@@ -82,18 +86,11 @@ end
 return 0
 """
 
-# Mark the alert escalated only if nobody answered and it was not escalated or closed before.
-_ESCALATE_ONCE = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-if redis.call('HGET', KEYS[1], 'answer') or redis.call('HGET', KEYS[1], 'escalated_ms')
-   or redis.call('HGET', KEYS[1], 'closed_ms') then return 0 end
-redis.call('HSET', KEYS[1], 'escalated_ms', ARGV[1], 'status', 'escalated')
-return 1
-"""
-
+# KEYS: items hash, every-entry zset, then the open zsets (all, then one per station).
 _ADD_CALLBACK = """
-if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 1 then
-  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then
+  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+  for i = 3, #KEYS do redis.call('ZADD', KEYS[i], ARGV[3], ARGV[1]) end
   return 1
 end
 return 0
@@ -147,7 +144,6 @@ class AlertStore:
         self._claim = r.register_script(_CLAIM)
         self._cas = r.register_script(_COMPARE_AND_SET)
         self._advance = r.register_script(_ADVANCE)
-        self._escalate_once = r.register_script(_ESCALATE_ONCE)
         self._add_callback = r.register_script(_ADD_CALLBACK)
 
     # -- the alert and its timeline ------------------------------------------------------------
@@ -178,6 +174,7 @@ class AlertStore:
         if event:
             pipe.rpush(keys.alert_timeline(alert_id),
                        _entry(event, actor, at_ms if at_ms is not None else now_ms(), **detail))
+            pipe.ltrim(keys.alert_timeline(alert_id), -MAX_TIMELINE_ENTRIES, -1)
             pipe.expire(keys.alert_timeline(alert_id), self.retention_s)
         if client is None:
             pipe.execute()
@@ -300,42 +297,142 @@ class AlertStore:
                                              num=limit))
 
     def escalate_once(self, alert_id: str, at_ms: int) -> bool:
-        return bool(self._escalate_once(keys=[keys.alert(alert_id)], args=[at_ms]))
+        """Mark the alert escalated if ``answer_rules.needs_escalation`` says so, atomically with
+        any answer arriving at the same moment (WATCH on the alert hash); True if this call did."""
+        alert_key = keys.alert(alert_id)
+        with self.redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    pipe.watch(alert_key)
+                    state = pipe.hgetall(alert_key)
+                    if not state or not answer_rules.needs_escalation(answer_rules.parse(state)):
+                        pipe.unwatch()
+                        return False
+                    pipe.multi()
+                    pipe.hset(alert_key, mapping={"escalated_ms": str(at_ms),
+                                                  "status": "escalated"})
+                    pipe.execute()
+                    return True
+                except WatchError:
+                    continue  # an answer came in meanwhile: decide again
+
+    # -- answers (rules in alerts.answer_rules) ------------------------------------------------
+
+    def apply_answer(self, alert_id: str, openid: str, answer: str, *, via: str, at_ms: int,
+                     actor: str, case_fields: dict[str, str],
+                     ) -> tuple[answer_rules.Decision, dict[str, str]] | None:
+        """Decide and record one person's answer in one transaction on the alert's hash tag:
+        two people answering at once are both recorded (the loser of the WATCH decides again on
+        the winner's state). Returns the decision and the alert as it was before, or None when
+        the alert is gone. ``case_fields`` are written when this answer opens the urgent case."""
+        alert_key, timeline_key = keys.alert(alert_id), keys.alert_timeline(alert_id)
+        with self.redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    pipe.watch(alert_key)
+                    state = pipe.hgetall(alert_key)
+                    if not state:
+                        pipe.unwatch()
+                        return None
+                    current = answer_rules.parse(state)
+                    decision = answer_rules.decide(current, openid, answer)
+                    if not decision.event:
+                        pipe.unwatch()
+                        return decision, state
+                    fields: dict[str, str] = {}
+                    if decision.late:
+                        fields[answer_rules.late_field(openid)] = decision.record
+                    else:
+                        fields[answer_rules.answer_field(openid)] = f"{answer}|{at_ms}|{via}"
+                    if decision.headline and decision.headline != state.get("answer"):
+                        fields.update(answer=decision.headline, answered_ms=str(at_ms),
+                                      answered_by=actor.partition(":")[2])
+                    if decision.status:
+                        fields["status"] = decision.status
+                    if decision.open_case:
+                        fields.update(case_fields, case_opened_ms=str(at_ms))
+                    entries = [_entry(decision.event, actor, at_ms, answer=answer, via=via,
+                                      role=current.roles.get(openid, ""))]
+                    if decision.open_case:
+                        entries.append(_entry("case_opened", actor, at_ms))
+                    pipe.multi()
+                    pipe.hset(alert_key, mapping=fields)
+                    pipe.rpush(timeline_key, *entries)
+                    pipe.ltrim(timeline_key, -MAX_TIMELINE_ENTRIES, -1)
+                    pipe.expire(timeline_key, self.retention_s)
+                    pipe.execute()
+                    return decision, state
+                except WatchError:
+                    continue
 
     # -- urgent cases -------------------------------------------------------------------------
 
-    def add_urgent_case(self, alert_id: str, at_ms: int) -> None:
-        self.redis.zadd(keys.alert_urgent_cases(), {alert_id: at_ms}, nx=True)
+    def add_urgent_case(self, alert_id: str, at_ms: int, stations: list[str]) -> None:
+        pipe = self.redis.pipeline(transaction=True)
+        for station in ["", *stations]:
+            pipe.zadd(keys.alert_urgent_cases(station), {alert_id: at_ms}, nx=True)
+        if stations:
+            pipe.sadd(keys.alert_urgent_stations(), *stations)
+        pipe.execute()
 
-    def urgent_cases(self, limit: int = DEFAULT_LIST_LIMIT) -> list[str]:
-        return list(self.redis.zrevrange(keys.alert_urgent_cases(), 0, limit - 1))
+    def urgent_cases(self, station: str = "", limit: int = DEFAULT_LIST_LIMIT,
+                     cursor: str = "") -> tuple[list[str], str]:
+        """Open urgent cases, newest first, of one station ("" = all); and the next cursor."""
+        return self._page_newest(keys.alert_urgent_cases(station), limit, cursor)
 
-    def remove_urgent_case(self, alert_id: str) -> None:
-        self.redis.zrem(keys.alert_urgent_cases(), alert_id)
+    def remove_urgent_case(self, alert_id: str, stations: list[str]) -> None:
+        pipe = self.redis.pipeline(transaction=True)
+        for station in ["", *stations]:
+            pipe.zrem(keys.alert_urgent_cases(station), alert_id)
+        pipe.execute()
 
     # -- the 96110 call-back queue -------------------------------------------------------------
 
     def add_callback(self, entry: dict[str, Any]) -> bool:
         """Queue a call-back once per id (``<alert id>:<reason>``); False if already queued."""
+        open_keys = [keys.alert_callbacks_open(s) for s in ["", *entry.get("stations", [])]]
         return bool(self._add_callback(
-            keys=[keys.alert_callbacks_open(), keys.alert_callback_items()],
+            keys=[keys.alert_callback_items(), keys.alert_callbacks_all(), *open_keys],
             args=[entry["id"], json.dumps(entry, ensure_ascii=False), entry["created_ms"]]))
 
     def callback(self, entry_id: str) -> dict[str, Any] | None:
         raw = self.redis.hget(keys.alert_callback_items(), entry_id)
         return json.loads(raw) if raw else None
 
-    def open_callbacks(self, limit: int = DEFAULT_LIST_LIMIT) -> list[dict[str, Any]]:
-        ids = self.redis.zrange(keys.alert_callbacks_open(), 0, limit - 1)
+    def open_callbacks(self, station: str = "", limit: int = DEFAULT_LIST_LIMIT,
+                       cursor: str = "") -> tuple[list[dict[str, Any]], str]:
+        """Open call-backs, newest first, of one station ("" = all); and the next cursor."""
+        ids, next_cursor = self._page_newest(keys.alert_callbacks_open(station), limit, cursor)
         if not ids:
-            return []
+            return [], ""
         rows = self.redis.hmget(keys.alert_callback_items(), ids)
-        return [json.loads(r) for r in rows if r]
+        return [json.loads(r) for r in rows if r], next_cursor
+
+    def _page_newest(self, key: str, limit: int, cursor: str) -> tuple[list[str], str]:
+        """One page of a zset, highest score first. The cursor ``<score>:<member>`` names the
+        last item shown; members sharing its score (same millisecond) come in Redis' order
+        (descending bytes), so none is skipped or repeated. ValueError for a bad cursor."""
+        rows: list[tuple[str, float]] = []
+        if cursor:
+            score_text, _, member = cursor.partition(":")
+            score = int(score_text)
+            if not member:
+                raise ValueError("cursor must be <score>:<id>")
+            ties = self.redis.zrevrangebyscore(key, score, score, withscores=True)
+            rows = [(m, s) for m, s in ties if m < member][:limit]
+            if len(rows) < limit:
+                rows += self.redis.zrevrangebyscore(key, f"({score}", "-inf", start=0,
+                                                    num=limit - len(rows), withscores=True)
+        else:
+            rows = self.redis.zrevrange(key, 0, limit - 1, withscores=True)
+        ids = [m for m, _ in rows]
+        next_cursor = f"{int(rows[-1][1])}:{rows[-1][0]}" if len(rows) == limit else ""
+        return ids, next_cursor
 
     def record_callback_outcome(self, entry_id: str, outcome: str, staff: str, note: str,
                                 at_ms: int) -> dict[str, Any] | None:
         """Add a call attempt; a final outcome takes the entry out of the open queue."""
-        items, open_key = keys.alert_callback_items(), keys.alert_callbacks_open()
+        items = keys.alert_callback_items()
         with self.redis.pipeline(transaction=True) as pipe:
             while True:
                 try:
@@ -345,6 +442,7 @@ class AlertStore:
                         pipe.unwatch()
                         return None
                     entry = json.loads(raw)
+                    stations = entry.get("stations", [])
                     entry.setdefault("attempts", []).append(
                         {"at_ms": at_ms, "staff": staff, "outcome": outcome, "note": note[:500]})
                     if outcome in CALLBACK_FINAL:
@@ -353,11 +451,39 @@ class AlertStore:
                     pipe.multi()
                     pipe.hset(items, entry_id, json.dumps(entry, ensure_ascii=False))
                     if outcome in CALLBACK_FINAL:
-                        pipe.zrem(open_key, entry_id)
+                        for station in ["", *stations]:
+                            pipe.zrem(keys.alert_callbacks_open(station), entry_id)
                     pipe.execute()
                     return dict(entry)
                 except WatchError:
                     continue  # someone else recorded an attempt meanwhile: read again
+
+    # -- retention -----------------------------------------------------------------------------
+
+    def prune(self, cutoff_ms: int, batch: int = 500) -> int:
+        """Forget call-back entries and urgent-case list items created before ``cutoff_ms``
+        (the alerts themselves expire by TTL); returns how many call-back entries went."""
+        removed = 0
+        all_key, items = keys.alert_callbacks_all(), keys.alert_callback_items()
+        while True:
+            ids = self.redis.zrangebyscore(all_key, "-inf", cutoff_ms, start=0, num=batch)
+            if not ids:
+                break
+            stations = {s for raw in self.redis.hmget(items, ids) if raw
+                        for s in json.loads(raw).get("stations", [])}
+            pipe = self.redis.pipeline(transaction=True)
+            for station in ["", *sorted(stations)]:
+                pipe.zrem(keys.alert_callbacks_open(station), *ids)
+            pipe.hdel(items, *ids)
+            pipe.zrem(all_key, *ids)
+            pipe.execute()
+            removed += len(ids)
+        stations = sorted(self.redis.smembers(keys.alert_urgent_stations()))
+        pipe = self.redis.pipeline(transaction=True)
+        for station in ["", *stations]:
+            pipe.zremrangebyscore(keys.alert_urgent_cases(station), "-inf", cutoff_ms)
+        pipe.execute()
+        return removed
 
     # -- numbers nobody registered -------------------------------------------------------------
 

@@ -14,15 +14,17 @@ import time
 from typing import Any
 
 import redis as redis_lib
-from flask import (Blueprint, Response, abort, current_app, g, jsonify, render_template_string,
-                   request)
+from flask import (Blueprint, Response, abort, current_app, g, jsonify, make_response,
+                   render_template_string, request)
 
-from alerts import signing
-from alerts.answers import close_alert, record_answer, update_checklist
+from alerts import answer_rules, signing
+from alerts.answers import (allow_link_post, close_alert, own_answer, record_answer, reply_for,
+                            update_checklist)
 from alerts.ingest import INVALID, accept
 from alerts.links import read_token
 from alerts.model import CHECKLIST, PAID, SAFE, day_of
 from alerts.store import CALLBACK_OUTCOMES, AlertStore
+from api import params
 from console import audit
 from console.auth import require_role, station_scope
 from content.library import load_library
@@ -34,6 +36,7 @@ from worker.queues import WARNINGS
 bp = Blueprint("alerts_api", __name__)
 
 MAX_LIST = 500
+DEFAULT_PAGE = 100
 STAFF_VIEW = ("duty", "officer")
 
 
@@ -74,7 +77,7 @@ def ingest() -> Any:
         return _error(503, "store unavailable; nothing accepted, retry")
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: [[[[…]]]] nested past the C stack
         return _error(400, "body is not JSON")
     is_batch = isinstance(document, list) or (isinstance(document, dict) and "alerts" in document)
     items = document if isinstance(document, list) else (
@@ -125,11 +128,22 @@ def _summary(alert_id: str, state: dict[str, str]) -> dict[str, Any]:
         "first_sent_ms": int(state.get("first_sent_ms") or 0) or None,
         "answer": state.get("answer") or None,
         "answered_ms": int(state.get("answered_ms") or 0) or None,
+        "answers": _answers(state),
         "escalated_ms": int(state.get("escalated_ms") or 0) or None,
         "case_opened_ms": int(state.get("case_opened_ms") or 0) or None,
         "closed_ms": int(state.get("closed_ms") or 0) or None,
         "stations": _stations(state), "unregistered": state.get("unregistered") == "1",
     }
+
+
+def _answers(state: dict[str, str]) -> list[dict[str, Any]]:
+    """Each person's answer, the owner's first (alerts.answer_rules)."""
+    rows = []
+    for openid, role, answer in answer_rules.ordered_answers(answer_rules.parse(state)):
+        _, at_ms, via = (state.get(answer_rules.answer_field(openid), "") + "||").split("|")[:3]
+        rows.append({"openid": openid, "role": role, "answer": answer,
+                     "at_ms": int(at_ms or 0) or None, "via": via})
+    return rows
 
 
 def _load(alert_id: str) -> dict[str, str]:
@@ -145,9 +159,9 @@ def _load(alert_id: str) -> dict[str, str]:
 def list_alerts() -> Any:
     """Newest first for one Beijing-time day (``day=yyyymmdd``, default today);
     ``before_ms`` pages back; officers see their station's alerts only."""
-    day = request.args.get("day") or day_of(int(time.time() * 1000))
-    limit = min(int(request.args.get("limit", 100)), MAX_LIST)
-    before = request.args.get("before_ms", type=int)
+    day = params.day(request.args, day_of(int(time.time() * 1000)))
+    limit = params.page_size(request.args, 100, MAX_LIST)
+    before = params.before_ms(request.args)
     station = station_scope(g.user) or request.args.get("station", "")
     store = _store()
     ids = store.list_day(day, station, limit, before)
@@ -168,7 +182,8 @@ def alert_detail(alert_id: str) -> Any:
     for item in [r for r in state.get("recipients", "").split(",") if r]:
         openid, _, role = item.partition(":")
         marker = markers.get(f"r:{openid}")
-        recipients.append({"openid": openid, "role": role,
+        answer = state.get(answer_rules.answer_field(openid), "").partition("|")[0]
+        recipients.append({"openid": openid, "role": role, "answer": answer or None,
                            "delivery": marker.state if marker else "queued",
                            "channel": marker.channel if marker else "",
                            "at_ms": marker.at_ms if marker else None})
@@ -214,21 +229,40 @@ def close(alert_id: str) -> Any:
     return jsonify({"alert_id": alert_id, "closed": closed})
 
 
+def _page_args() -> tuple[str, int, str]:
+    """(station, limit, cursor) of a paged list; a 422 naming the bad parameter otherwise. An
+    officer always gets their own station; duty may pass ``station``."""
+    raw_limit = request.args.get("limit", str(DEFAULT_PAGE))
+    if not (raw_limit.isascii() and raw_limit.isdigit() and len(raw_limit) <= 3
+            and 1 <= int(raw_limit) <= MAX_LIST):
+        abort(make_response(_error(422, f"limit: a whole number from 1 to {MAX_LIST}")))
+    cursor = request.args.get("cursor", "")
+    score, _, member = cursor.partition(":")
+    if cursor and not (score.isascii() and score.isdigit() and len(score) <= 16 and member):
+        abort(make_response(_error(422, "cursor: use next_cursor from the previous page")))
+    station = station_scope(g.user) or request.args.get("station", "")
+    return station, int(raw_limit), cursor
+
+
 @bp.get("/api/v1/alerts/urgent")
 @require_role(*STAFF_VIEW)
 def urgent_cases() -> Any:
-    """Open "已转账" cases with their stop-payment checklist, newest first."""
+    """Open "已转账" cases with their stop-payment checklist, newest first, one page
+    (``limit``, ``cursor`` = the previous page's ``next_cursor``); officers see their station."""
+    station, limit, cursor = _page_args()
     store = _store()
-    scope = station_scope(g.user)
+    ids, next_cursor = store.urgent_cases(station, limit, cursor)
+    pipe = _redis().pipeline(transaction=False)
+    for alert_id in ids:
+        pipe.hgetall(keys.alert(alert_id))
     rows = []
-    for alert_id in store.urgent_cases(MAX_LIST):
-        state = store.get(alert_id)
-        if not state or (scope is not None and scope not in _stations(state)):
-            continue
+    for alert_id, state in zip(ids, pipe.execute()):
+        if not state:
+            continue  # expired with retention; pruned from the list later
         checklist = json.loads(state.get("checklist") or "{}")
         rows.append({**_summary(alert_id, state),
                      "checklist": [{"item": i, "done": checklist.get(i)} for i in CHECKLIST]})
-    return jsonify({"cases": rows})
+    return jsonify({"cases": rows, "next_cursor": next_cursor or None})
 
 
 # -- 96110 call-back queue ------------------------------------------------------------------------
@@ -249,9 +283,12 @@ def _callback_in_area(entry: dict[str, Any]) -> bool:
 @bp.get("/api/v1/alerts/callbacks")
 @require_role(*STAFF_VIEW)
 def callbacks() -> Any:
-    """Open call-backs, oldest first (the order to call them in)."""
-    entries = [e for e in _store().open_callbacks(MAX_LIST) if _callback_in_area(e)]
+    """Open call-backs, newest first, one page (``limit``, ``cursor``); officers see their
+    station's."""
+    station, limit, cursor = _page_args()
+    entries, next_cursor = _store().open_callbacks(station, limit, cursor)
     return jsonify({"callbacks": [_callback_view(e) for e in entries],
+                    "next_cursor": next_cursor or None,
                     "outcomes": list(CALLBACK_OUTCOMES)})
 
 
@@ -269,7 +306,8 @@ def callback_outcome(entry_id: str) -> Any:
     now_ms = int(time.time() * 1000)
     updated = store.record_callback_outcome(entry_id, outcome, g.user["username"],
                                             str(body.get("note", "")), now_ms)
-    assert updated is not None
+    if updated is None:
+        abort(404)  # pruned with retention meanwhile
     store.update(entry["alert_id"], event="callback", actor=f"staff:{g.user['username']}",
                  at_ms=now_ms, outcome=outcome, reason=entry["reason"])
     audit.record(_redis(), "alert.callback", entry_id, outcome=outcome)
@@ -321,7 +359,7 @@ def retry_dead_letter(entry_id: str) -> Any:
 @require_role("duty")
 def unregistered() -> Any:
     """Per Beijing-time day: alerts about numbers nobody registered, and distinct numbers."""
-    days_back = min(request.args.get("days", 14, type=int), _config().alerts.retention_days)
+    days_back = params.day_count(request.args, 14, _config().alerts.retention_days)
     now_ms = int(time.time() * 1000)
     days = [day_of(now_ms - i * 86400_000) for i in range(days_back)]
     return jsonify({"days": _store().unregistered_counts(days)})
@@ -373,8 +411,20 @@ font-size:1.2em;padding:.8em;margin:.6em 0}.paid{background:#c0392b;color:#fff}<
 </body></html>"""
 
 
+# The page must not be framed (a framing page could trick a click on "安全"), cached or leak its
+# token in a Referer.
+_PAGE_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                               "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
 @bp.route("/alerts/answer/<token>", methods=["GET", "POST"])
 def answer_page(token: str) -> Any:
+    """One person's answer link: records that person's answer only (the token names them)."""
     config = _config()
     library = load_library()
     texts = {"title": library.reply("alert_answer_page_title"),
@@ -383,17 +433,27 @@ def answer_page(token: str) -> Any:
              "paid": library.reply("alert_answer_page_paid"), "message": ""}
     now = time.time()
     answer_token = read_token(config.service.secret_key, token, now)
+
+    def page(status: int = 200) -> Any:
+        return render_template_string(_PAGE, **texts), status, _PAGE_HEADERS
+
     if answer_token is None:
         texts["message"] = library.reply("alert_answer_page_invalid")
-        return render_template_string(_PAGE, **texts), 404
-    if request.method == "POST":
-        answer = request.form.get("answer")
-        if answer not in (SAFE, PAID):
-            abort(400)
-        if not record_answer(config, _redis(), _queue(), answer_token.alert_id,
-                             answer_token.openid, answer, "link", now):
-            texts["message"] = library.reply("alert_answer_page_invalid")
-            return render_template_string(_PAGE, **texts), 404
-        texts["message"] = library.reply("alert_answer_paid" if answer == PAID
-                                         else "alert_answer_safe")
-    return render_template_string(_PAGE, **texts)
+        return page(404)
+    alert_id, openid = answer_token.alert_id, answer_token.openid
+    if request.method == "GET":
+        if own_answer(_store(), alert_id, openid) == PAID:
+            texts["message"] = library.reply("alert_answer_paid")  # nothing left to choose
+        return page()
+    answer = request.form.get("answer")
+    if answer not in (SAFE, PAID):
+        return page(400)
+    if not allow_link_post(_redis(), alert_id, openid):
+        texts["message"] = library.reply("alert_answer_page_too_many")
+        return page(429)
+    recorded = record_answer(config, _redis(), _queue(), alert_id, openid, answer, "link", now)
+    if recorded is None:
+        texts["message"] = library.reply("alert_answer_page_invalid")
+        return page(404)
+    texts["message"] = library.reply(reply_for(recorded))
+    return page()

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
+from api import params
 from console import audit
 from console.auth import require_role
 
@@ -18,8 +19,8 @@ bp = Blueprint("audit_api", __name__, url_prefix="/api/v1")
 @bp.get("/audit")
 @require_role()
 def list_entries() -> Any:
-    limit = min(max(request.args.get("limit", 200, type=int) or 200, 1), 1000)
+    limit = params.page_size(request.args, 200, 1000)
     rows = audit.entries(current_app.config["REDIS"], actor=request.args.get("actor", ""),
                          action=request.args.get("action", ""), limit=limit,
-                         before=request.args.get("before", "+"))
+                         before=params.before_entry(request.args))
     return jsonify({"entries": rows})

@@ -31,6 +31,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, g, jsonify, request
 
+from api import params
 from broadcasts import audience as audiences
 from broadcasts import quota, store
 from broadcasts.model import (ACTIVE, CANCELLED, MASS, PAUSED, TZ, Broadcast, BroadcastError,
@@ -222,9 +223,9 @@ def check_broadcast(broadcast_id: str) -> Any:
 @bp.get("/broadcasts/<broadcast_id>/runs")
 @require_role(ROLE)
 def list_broadcast_runs(broadcast_id: str) -> Any:
+    limit = params.page_size(request.args, 50, 500)
     _load(broadcast_id)
-    return jsonify({"runs": store.list_runs(_redis(), broadcast_id,
-                                            min(int(request.args.get("limit", 50)), 500))})
+    return jsonify({"runs": store.list_runs(_redis(), broadcast_id, limit)})
 
 
 @bp.get("/broadcast-runs/<run_id>")

@@ -15,7 +15,8 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, g, jsonify, request
 
-from bot import reports, risklist
+from api import params
+from intel import reports, risklist
 from console import audit
 from console.auth import require_role
 from content.store import effective_library
@@ -34,11 +35,9 @@ def _config() -> Any:
 @bp.get("/clues")
 @require_role("duty")
 def list_clues() -> Any:
-    status = request.args.get("status", "pending")
-    if status not in ("pending", "all"):
-        abort(400, description="status must be pending or all")
-    limit = min(max(request.args.get("limit", 50, type=int) or 50, 1), 200)
-    before_ms = request.args.get("before_ms", type=int)
+    status = params.choice(request.args, "status", ("pending", "all"), "pending")
+    limit = params.page_size(request.args, 50, 200)
+    before_ms = params.before_ms(request.args)
     items = reports.list_clues(_redis(), _config(), status=status, limit=limit,
                                before_ms=before_ms)
     return jsonify({"clues": items})

@@ -8,7 +8,9 @@
     POST /api/v1/menu                         publish the custom menu through the WeChat API
 
 kind: fraud_type | article | faq | reply (replies are addressed by ``name``). An edit that does
-not validate is answered 422 with the validator's errors, and nothing is saved.
+not validate is answered 422 with the validator's errors, and nothing is saved. A reply's fields
+are fixed by code (``content/reply_fields.py``): an edit may reword it with the same plain
+``{field}`` placeholders, never add, drop or format one; each reply is test-rendered first.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from console import audit
 from console.auth import require_role
 from content import store
 from content.library import ContentError
+from content.reply_fields import REPLY_FIELDS
 
 bp = Blueprint("content_api", __name__, url_prefix="/api/v1")
 
@@ -41,7 +44,9 @@ def _kind(kind: str) -> str:
 def _items(kind: str) -> dict[str, dict[str, Any]]:
     doc = store.effective_documents(_redis())[store.KINDS[kind]]
     if kind == "reply":
-        return {name: {"name": name, **body} for name, body in doc.items()}
+        # The fields shown are the code's (content.reply_fields), whatever an edit carried.
+        return {name: {"name": name, **body, "fields": sorted(REPLY_FIELDS.get(name, ()))}
+                for name, body in doc.items()}
     return {item["id"]: item for item in doc}
 
 

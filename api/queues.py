@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
+from api import params
 from console import audit
 from console.auth import require_role
 from store.streams import DurableQueue
@@ -44,9 +45,9 @@ def dead_letter_rows(queue_names: tuple[str, ...], limit: int) -> list[dict[str,
 @bp.get("/dead-letters")
 @require_role("duty")
 def list_dead_letters() -> Any:
-    chosen = request.args.get("queue")
+    chosen = params.choice(request.args, "queue", ALL_QUEUES, "")
     names = (chosen,) if chosen else ALL_QUEUES
-    limit = min(max(request.args.get("limit", 100, type=int) or 100, 1), 500)
+    limit = params.page_size(request.args, 100, 500)
     return jsonify({"dead_letters": dead_letter_rows(names, limit)})
 
 

@@ -12,6 +12,7 @@ from typing import Any, Callable
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 from wechatpy.exceptions import WeChatClientException
 
+from api import params
 from bot.wechat import make_client
 from console import audit
 from console.auth import require_role, require_station, station_scope
@@ -241,12 +242,7 @@ def station_posters(station_id: str) -> Response:
 @bp.get("/registration/stats")
 @require_role(*READERS)
 def registration_stats() -> Any:
-    try:
-        days = int(request.args.get("days", "30"))
-    except ValueError:
-        return _error(400, "days: expected an integer")
-    if not 1 <= days <= 366:
-        return _error(400, "days: must be 1..366")
+    days = params.day_count(request.args, 30, 366)
     station = _filter_station()
     redis = _redis()
     all_stations = d.list_stations(redis)

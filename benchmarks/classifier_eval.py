@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.scamcheck import check_text  # noqa: E402
+from intel.scamcheck import check_text  # noqa: E402
 from content.library import load_library  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "data" / "scam_texts.jsonl"

@@ -37,5 +37,20 @@ def update_dialog(ctx: Any, openid: str, **state: str) -> None:
     ctx.redis.hset(keys.dialog(openid), mapping={k: str(v) for k, v in state.items()})
 
 
+# HINCRBY only while the dialog lives: a count must not resurrect an expired dialog as a stub.
+_COUNT_IF_OPEN = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+end
+return false
+"""
+
+
+def count_in_dialog(ctx: Any, openid: str, field: str) -> int | None:
+    """Add one to a counter of the open dialog atomically; the new count, None when none is open."""
+    count = ctx.redis.eval(_COUNT_IF_OPEN, 1, keys.dialog(openid), field)
+    return None if count is None else int(count)
+
+
 def end_dialog(ctx: Any, openid: str) -> None:
     ctx.redis.delete(keys.dialog(openid))

@@ -23,35 +23,65 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 
 
 class BadSignature(Exception):
-    """The request is not from WeChat (or not for this account)."""
+    """The request is not from WeChat (or not for this account), or is a replay of one."""
 
 
 class BadMessage(Exception):
     """Malformed, hostile or unparseable XML."""
 
 
+# WeChat's three message encryption modes ("消息加解密说明",
+# https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html):
+# plain sends plaintext only; compat sends the plaintext fields and <Encrypt> side by side
+# (encrypt_type=aes in the query); safe sends <Encrypt> only.
+ENCRYPT_MODES = ("plain", "compat", "safe")
+
+# Real events nest at most four levels below <xml> (MASSSENDJOBFINISH:
+# CopyrightCheckResult/ResultList/item/ArticleIdx); one spare level, no more.
+MAX_DEPTH = 5
+# A mass send has at most 8 articles × 9 fields per list; anything near this is not WeChat.
+MAX_ELEMENTS = 500
+
+
 def signature_for(token: str, timestamp: str, nonce: str) -> str:
     return hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode("utf-8")).hexdigest()
 
 
-def check_signature(token: str, args: Mapping[str, str]) -> None:
+def check_signature(token: str, args: Mapping[str, str], now_s: float, window_s: int) -> None:
+    """``signature`` over token/timestamp/nonce, and a timestamp within ``window_s`` of now.
+
+    The signature never covers the body, so a triple copied from an access log would be valid
+    forever; the window bounds that to minutes (the nonce check in the webhook does the rest).
+    """
     signature = args.get("signature", "")
     timestamp = args.get("timestamp", "")
     nonce = args.get("nonce", "")
     if not (signature and timestamp and nonce):
         raise BadSignature("missing signature, timestamp or nonce")
-    if not hmac.compare_digest(signature_for(token, timestamp, nonce), signature):
+    # compare_digest refuses non-ASCII str with TypeError: compare bytes.
+    if not hmac.compare_digest(signature_for(token, timestamp, nonce).encode(),
+                               signature.encode("utf-8", "replace")):
         raise BadSignature("signature mismatch")
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+        raise BadSignature("timestamp is not a unix time")
+    if abs(int(timestamp) - now_s) > window_s:
+        raise BadSignature("timestamp outside the accepted window")
 
 
 # Declarations are how XML attacks arrive (XXE, entity expansion); WeChat never sends any.
 _DECLARATION = re.compile(r"<!(?!\[CDATA\[|--)")
 _FOREIGN_ENCODING = re.compile(r"<\?xml[^>]*encoding\s*=\s*[\"'](?!utf-8[\"'])", re.IGNORECASE)
 
+Fields = dict[str, Any]
 
-def parse_fields(body: bytes | str) -> dict[str, str]:
-    """One flat ``<xml>`` document → {tag: text}. Refuses anything else, cheaply.
 
+def parse_fields(body: bytes | str) -> Fields:
+    """One UTF-8 ``<xml>`` document → {tag: text or nested value}. Refuses anything else, cheaply.
+
+    Nested elements become dicts and repeated child tags lists, the shape xmltodict gives and
+    wechatpy's event classes read (``SendPicsInfo["PicList"]["item"]``), to ``MAX_DEPTH`` levels
+    and ``MAX_ELEMENTS`` elements. A repeated top-level field is refused: WeChat never sends
+    one, and two ``FromUserName`` would leave it to chance which one a handler reads.
     With declarations refused up front, the standard parser has nothing to expand or fetch,
     so one fast parse replaces the several (defusedxml, then xmltodict in wechatpy) this would
     otherwise take on the webhook's hot path.
@@ -66,21 +96,52 @@ def parse_fields(body: bytes | str) -> dict[str, str]:
         root = ElementTree.fromstring(text)
     except ElementTree.ParseError as exc:
         raise BadMessage(f"refused XML: {exc}") from None
+    except ValueError as exc:  # e.g. an encoding declaration in a str
+        raise BadMessage(f"refused XML: {exc}") from None
     if root.tag != "xml":
         raise BadMessage("root element is not <xml>")
-    fields: dict[str, str] = {}
+    fields: Fields = {}
+    count = 0
     for child in root:
+        if child.tag in fields:
+            raise BadMessage(f"repeated field <{child.tag}>")
         if len(child):
-            raise BadMessage(f"unexpected nested element in <{child.tag}>")
-        fields[child.tag] = child.text or ""
+            count += sum(1 for _ in child.iter())
+            if count > MAX_ELEMENTS:
+                raise BadMessage("too many elements")
+            fields[child.tag] = _nested(child, MAX_DEPTH - 1)
+        else:
+            count += 1
+            fields[child.tag] = child.text or ""
     return fields
 
 
-def to_message(fields: dict[str, str]) -> Any:
+def _nested(element: ElementTree.Element, depth_left: int) -> Any:
+    if not len(element):
+        return element.text or ""
+    if depth_left <= 0:
+        raise BadMessage(f"elements nested too deep in <{element.tag}>")
+    value: dict[str, Any] = {}
+    for child in element:
+        item = _nested(child, depth_left - 1)
+        if child.tag not in value:
+            value[child.tag] = item
+        elif isinstance(value[child.tag], list):
+            value[child.tag].append(item)
+        else:
+            value[child.tag] = [value[child.tag], item]
+    return value
+
+
+def to_message(fields: Fields) -> Any:
     """Fields → the wechatpy message or event class WeChat's type names select."""
-    msg_type = fields.get("MsgType", "").lower()
-    if not msg_type:
+    msg_type = fields.get("MsgType", "")
+    if not isinstance(msg_type, str) or not msg_type:
         raise BadMessage("message without MsgType")
+    msg_type = msg_type.lower()
+    for name in ("FromUserName", "Event", "EventKey", "MsgId", "MsgID", "CreateTime"):
+        if not isinstance(fields.get(name, ""), str):
+            raise BadMessage(f"<{name}> must be text")
     if msg_type != "event":
         return MESSAGE_TYPES.get(msg_type, UnknownMessage)(fields)
     event = fields.get("Event", "").lower()
@@ -96,33 +157,49 @@ def to_message(fields: dict[str, str]) -> Any:
 class Inbound:
     message: Any
     encrypted: bool
+    # The message's own XML (decrypted in safe mode): what a replayed nonce is compared by.
+    digest: str
 
 
-def parse_inbound(body: bytes, args: Mapping[str, str], crypto: WeChatCrypto | None) -> Inbound:
-    """Authenticated request body → wechatpy message. Raises BadSignature or BadMessage."""
-    fields = parse_fields(body)
+def parse_inbound(body: bytes, args: Mapping[str, str], mode: str,
+                  crypto: WeChatCrypto | None) -> Inbound:
+    """Authenticated request body → wechatpy message. Raises BadSignature or BadMessage.
+
+    ``mode`` is the account's setting: ``safe`` accepts only ``encrypt_type=aes`` posts (a
+    plaintext post is authenticated by nothing but a query triple from any access log),
+    ``compat`` either form, ``plain`` plaintext only.
+    """
     encrypted = args.get("encrypt_type", "raw").lower() == "aes"
+    if mode == "safe" and not encrypted:
+        raise BadSignature("plaintext message in safe mode")
+    if mode == "plain" and encrypted:
+        raise BadMessage("encrypted message but the account is in plain mode")
+    fields = parse_fields(body)
+    inner: bytes | str = body
     if encrypted:
-        if crypto is None:
-            raise BadMessage("encrypted message but safe mode is not configured")
+        assert crypto is not None, "compat and safe mode need the EncodingAESKey"
         msg_signature = args.get("msg_signature", "")
         if not msg_signature:
             raise BadSignature("missing msg_signature")
-        if not fields.get("Encrypt"):
+        encrypt = fields.get("Encrypt")
+        if not encrypt or not isinstance(encrypt, str):
             raise BadMessage("encrypted message without <Encrypt>")
         try:
-            # A dict envelope: wechatpy checks msg_signature over it without re-parsing.
-            inner = crypto.decrypt_message({"Encrypt": fields["Encrypt"]}, msg_signature,
+            # A dict envelope: wechatpy checks msg_signature over the ciphertext without
+            # re-parsing, then the AppID at the end of the plaintext.
+            inner = crypto.decrypt_message({"Encrypt": encrypt}, msg_signature,
                                            args.get("timestamp", ""), args.get("nonce", ""))
         except (InvalidSignatureException, InvalidAppIdException) as exc:
             raise BadSignature(type(exc).__name__) from None
-        except Exception as exc:  # bad base64 / padding
+        except Exception as exc:  # bad base64 / padding / length
             raise BadMessage(f"cannot decrypt: {type(exc).__name__}") from None
         fields = parse_fields(inner)
     message = to_message(fields)
     if not getattr(message, "source", None):
         raise BadMessage("message without FromUserName")
-    return Inbound(message=message, encrypted=encrypted)
+    raw = inner if isinstance(inner, bytes) else inner.encode("utf-8", "surrogatepass")
+    return Inbound(message=message, encrypted=encrypted,
+                   digest=hashlib.sha1(raw).hexdigest())
 
 
 def dedup_key(message: Any) -> str:

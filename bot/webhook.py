@@ -42,13 +42,14 @@ def make_blueprint(registry: Registry) -> Blueprint:
 
     def crypto() -> WeChatCrypto | None:
         wx = current_app.config["ENDFRAUD"].wechat
-        if wx.encrypt_mode != "safe":
+        if wx.encrypt_mode == "plain":
             return None
         return WeChatCrypto(wx.token, wx.encoding_aes_key, wx.app_id)
 
     def authenticate() -> None:
+        wx = current_app.config["ENDFRAUD"].wechat
         try:
-            inbound.check_signature(current_app.config["ENDFRAUD"].wechat.token, request.args)
+            inbound.check_signature(wx.token, request.args, time.time(), wx.timestamp_window_s)
         except inbound.BadSignature as exc:
             log.warning("webhook: refused request: %s", exc)
             abort(403)
@@ -71,7 +72,7 @@ def make_blueprint(registry: Registry) -> Blueprint:
             abort(400)
         box = crypto()
         try:
-            parsed = inbound.parse_inbound(body, request.args, box)
+            parsed = inbound.parse_inbound(body, request.args, config.wechat.encrypt_mode, box)
         except inbound.BadSignature as exc:
             log.warning("webhook: refused message: %s", exc)
             abort(403)
@@ -79,11 +80,15 @@ def make_blueprint(registry: Registry) -> Blueprint:
             log.warning("webhook: bad message: %s", exc)
             abort(400)
         message = parsed.message
-        if config.wechat.encrypt_mode == "safe" and not parsed.encrypted:
-            # Compatible mode: WeChat may send plaintext; answer in kind.
+        if not parsed.encrypted:
+            # Compatible mode: a plaintext post is answered in plaintext.
             box = None
 
         redis = current_app.config["REDIS"]
+        if not _first_use_of_nonce(redis, request.args, parsed.digest,
+                                   config.wechat.timestamp_window_s):
+            log.warning("webhook: refused message: nonce replayed with another body")
+            abort(403)
         ctx = HandlerContext(config=config, redis=redis)
         dedup = keys.webhook_dedup(inbound.dedup_key(message))
         # One round trip: claim the message, note the follower's action, read any open dialog
@@ -123,6 +128,22 @@ def make_blueprint(registry: Registry) -> Blueprint:
         return _xml_response(xml)
 
     return bp
+
+
+def _first_use_of_nonce(redis: Any, args: Any, digest: str, window_s: int) -> bool:
+    """Remember which message a signed timestamp/nonce carried until the timestamp goes stale.
+
+    The signature never covers the body, so anyone holding one triple from an access log could
+    post any body with it inside the window. The same body again is WeChat's retry (let through:
+    the dedup key gives it the first answer); another body is a forgery.
+    """
+    timestamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
+    # Valid until timestamp + window (check_signature), so remember it until then.
+    ttl_s = max(1, int(timestamp) + window_s - int(time.time()) + 1)
+    key = keys.webhook_nonce(timestamp, nonce)
+    if redis.set(key, digest, nx=True, ex=ttl_s):
+        return True
+    return bool(redis.get(key) == digest)
 
 
 def _render(result: Any, message: Any, box: WeChatCrypto | None) -> str | None:

@@ -37,7 +37,9 @@ def rotate() -> str:
 
 
 def is_valid(expected: str | None, sent: str | None) -> bool:
-    return bool(expected and sent) and hmac.compare_digest(str(expected), str(sent))
+    # compare_digest refuses str with non-ASCII (TypeError, a 500): compare bytes.
+    return bool(expected and sent) and hmac.compare_digest(
+        str(expected).encode("utf-8", "surrogatepass"), str(sent).encode("utf-8", "surrogatepass"))
 
 
 def protect() -> None:

@@ -14,6 +14,7 @@ from flask import (Blueprint, Response, abort, current_app, g, redirect, render_
                    request, session, url_for)
 from werkzeug.exceptions import HTTPException
 
+from api import params
 from api.queues import dead_letter_rows
 from console import accounts, audit, charts, csrf, stats
 from console.auth import current_user, require_role
@@ -281,7 +282,7 @@ def audit_log() -> str:
     actor = request.args.get("actor", "").strip()
     action = request.args.get("action", "").strip()
     rows = audit.entries(_redis(), actor=actor, action=action, limit=200,
-                         before=request.args.get("before", "+"))
+                         before=params.before_entry(request.args))
     return render_template("console/audit.html", rows=rows, actor=actor, action=action)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import IO, Any
 
-from bot.scamcheck import check_text
+from intel.scamcheck import check_text
 from content.library import Library, load_library
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from content.reply_fields import REPLY_FIELDS
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 # Stable ids other features (alerts, risk list, menu keys) refer to.
@@ -93,7 +95,7 @@ class Reply:
 
 
 # eq=False: a library is compared and hashed by identity, so derived tables can be cached per
-# library object (see bot.scamcheck) without hashing its mappings.
+# library object (see intel.scamcheck) without hashing its mappings.
 @dataclass(frozen=True, eq=False)
 class Library:
     """Validated, immutable content. Build with ``load_library`` or ``build_library``."""
@@ -334,6 +336,30 @@ def template_fields(text: str) -> set[str]:
     return names
 
 
+def placeholder_problems(text: str) -> list[str]:
+    """Why ``text`` is not a plain-placeholder template: ``{field}`` only. A format spec
+    (``{whose:>50000000}`` allocates 50 MB per render), a conversion (``{x!r}``), attribute or
+    index access (``{x.y}``, ``{x[0]}``) and positional ``{}`` are refused."""
+    problems: list[str] = []
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError as exc:
+        return [f"bad template: {exc}"]
+    for _, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        shown = "{" + name + (f"!{conversion}" if conversion else "") + (
+            f":{spec}" if spec else "") + "}"
+        if not name.isidentifier():
+            problems.append(f"{shown}: only plain {{field}} names are allowed "
+                            "(no positions, attributes or indexes)")
+        elif conversion:
+            problems.append(f"{shown}: conversions (!r, !s, !a) are not allowed")
+        elif spec:
+            problems.append(f"{shown}: format specs are not allowed")
+    return problems
+
+
 def _build_replies(doc: Any, errors: list[str]) -> dict[str, Reply]:
     filename = FILES["replies"]
     if not isinstance(doc, dict):
@@ -345,22 +371,44 @@ def _build_replies(doc: Any, errors: list[str]) -> dict[str, Reply]:
         if not isinstance(spec, dict):
             errors.append(f"{where}: expected an object with text and fields")
             continue
-        text = _text(spec, "text", where, errors)
-        declared = spec.get("fields", [])
-        if not isinstance(declared, list) or not all(isinstance(f, str) for f in declared):
-            errors.append(f"{where}: fields: must be a list of names")
-            declared = []
-        try:
-            used = template_fields(text)
-        except ValueError as exc:
-            errors.append(f"{where}: text: bad template: {exc}")
+        fixed = REPLY_FIELDS.get(name)
+        if fixed is None:
+            errors.append(f"{where}: no code renders this reply "
+                          "(content/reply_fields.py lists the replies and their fields)")
             continue
-        for bad in sorted(used - set(declared)):
-            errors.append(f"{where}: text: uses undeclared field {{{bad}}}")
+        errors_before = len(errors)
+        text = _text(spec, "text", where, errors)
+        declared = spec.get("fields", sorted(fixed))
+        if not isinstance(declared, list) or set(declared) != fixed:
+            errors.append(f"{where}: fields: fixed by code as {_names(fixed)}; "
+                          "an edit cannot change them")
+        problems = placeholder_problems(text)
+        for problem in problems:
+            errors.append(f"{where}: text: {problem}")
+        if problems:
+            continue
+        used = template_fields(text)
+        for bad in sorted(used - fixed):
+            errors.append(f"{where}: text: uses {{{bad}}}, which this reply does not have "
+                          f"(its fields: {_names(fixed)})")
+        for missing in sorted(fixed - used):
+            errors.append(f"{where}: text: must keep {{{missing}}} "
+                          f"(its fields: {_names(fixed)})")
         if len(text) > MAX_REPLY_CHARS:
             errors.append(f"{where}: text: {len(text)} chars, over {MAX_REPLY_CHARS}")
-        replies[name] = Reply(name=name, text=text, fields=frozenset(declared))
+        if len(errors) > errors_before:
+            continue
+        try:
+            text.format_map({field_name: "示例" for field_name in fixed})
+        except Exception as exc:  # noqa: BLE001 - a test render: whatever it raises, refuse
+            errors.append(f"{where}: text: does not render: {type(exc).__name__}: {exc}")
+            continue
+        replies[name] = Reply(name=name, text=text, fields=fixed)
     return replies
+
+
+def _names(fields: frozenset[str]) -> str:
+    return ", ".join("{" + f + "}" for f in sorted(fields)) or "none"
 
 
 def _check_menu(doc: Any, errors: list[str]) -> dict[str, Any]:
@@ -410,7 +458,8 @@ def _check_signals(doc: Any, errors: list[str]) -> dict[str, Any]:
         errors.append(f"{filename}: expected an object")
         return {}
     for key in ("threshold", "min_type_score", "link_weight", "masked_link_weight",
-                "ip_link_weight", "lookalike_weight"):
+                "ip_link_weight", "lookalike_weight", "model_high", "model_suspicious",
+                "model_type_min"):
         if not isinstance(doc.get(key), (int, float)):
             errors.append(f"{filename}: {key}: must be a number")
     for group in ("generic", "benign"):
@@ -420,7 +469,4 @@ def _check_signals(doc: Any, errors: list[str]) -> dict[str, Any]:
             continue
         for i, spec in enumerate(specs):
             _pattern(spec, f"{filename}: {group}[{i}]", errors)
-    table = doc.get("traditional_to_simplified", "")
-    if not isinstance(table, str) or len(table) % 2:
-        errors.append(f"{filename}: traditional_to_simplified: must pair characters")
     return dict(doc)

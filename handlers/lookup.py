@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bot import risklist
+from intel import risklist
 from bot.dialogs import end_dialog, start_dialog
 from bot.registry import registry
 

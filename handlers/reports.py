@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import reports
 from bot.dialogs import end_dialog, start_dialog
 from bot.registry import registry
-from bot.scamcheck import check_text, extract_links, extract_numbers
+from intel import reports
+from intel.scamcheck import check_text, extract_links, extract_numbers
 from screenshots.jobs import request_reading
 from worker.queues import SCREENSHOTS
 

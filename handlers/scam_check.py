@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import risklist
+from intel import risklist
 from bot.registry import registry
-from bot.scamcheck import CheckResult, bare_value, check_text
+from intel.scamcheck import CheckResult, bare_value, check_text
 from handlers.knowledge import article_url, type_url
 from handlers.lookup import hit_reply, lookup_reply
 

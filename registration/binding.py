@@ -29,7 +29,8 @@ from typing import Any
 from registration import follow, limits, stats
 from store import keys
 from store.followers import GUARDIAN, MAX_GUARDED, FollowerDirectory
-from store.phones import InvalidPhone, PhoneVault, mask, normalize_mobile
+from store.phones import (InvalidPhone, PhoneVault, count_digits, mask, normalize_code,
+                          normalize_mobile)
 from store.redis import RedisClient
 from store.streams import DurableQueue
 
@@ -46,7 +47,6 @@ MAX_RELATION_CHARS = 8
 OWN, GUARD = "bind", "guard"          # dialog names
 SEND_CODE_JOB = "registration.send_code"
 
-_CODE = re.compile(r"^\d{6}$")
 _CANCEL = re.compile(r"^(取消|退出|算了)$")
 
 
@@ -88,8 +88,9 @@ class Binder:
             return Reply("bind_cancelled")
         state = self.dialogs.dialog_state(self.ctx, openid)
         step = state.get("step", "phone")
-        if step == "code" and _CODE.match(text):
-            return self._check_code(openid, purpose, state, text, now)
+        code = normalize_code(text) if step == "code" else None
+        if code is not None:
+            return self._check_code(openid, purpose, state, code, now)
         if step == "relation" and not _looks_like_number(text):
             return self._take_relation(openid, state, text, now)
         if _looks_like_number(text) or step == "phone":
@@ -147,17 +148,22 @@ class Binder:
 
     def _check_code(self, openid: str, purpose: str, state: dict[str, str], code: str,
                     now: float) -> Reply:
+        # The guess is counted before it is looked at, in one atomic step: of any number of
+        # guesses arriving at once, only MAX_TRIES are ever compared with the code.
+        tries = self.dialogs.count_in_dialog(self.ctx, openid, "tries")
+        if tries is None:
+            return Reply("bind_code_expired")
+        if tries > MAX_TRIES:
+            return Reply("bind_too_many_tries", {"wait_min": LOCKOUT_S // 60})
         verdict = check_code(state, self._code_mac(openid, state.get("lookup", ""), code), now)
         if verdict == "expired":
             self.dialogs.end_dialog(self.ctx, openid)
             return Reply("bind_code_expired")
         if verdict == "wrong":
-            tries = int(state.get("tries", "0")) + 1
             if tries >= MAX_TRIES:
                 self.dialogs.end_dialog(self.ctx, openid)
                 limits.claim(self.redis, "lockout", openid, LOCKOUT_S)
                 return Reply("bind_too_many_tries", {"wait_min": LOCKOUT_S // 60})
-            self.dialogs.update_dialog(self.ctx, openid, tries=str(tries))
             return Reply("bind_code_wrong", {"tries_left": MAX_TRIES - tries})
         phone = self.vault.decrypt(state["phone"])
         self.dialogs.end_dialog(self.ctx, openid)
@@ -260,8 +266,7 @@ def check_code(state: dict[str, str], presented_mac: str, now: float) -> str:
 
 
 def _looks_like_number(text: str) -> bool:
-    digits = sum(ch.isdigit() for ch in text)
-    return digits >= 7
+    return count_digits(text) >= 7
 
 
 def _minutes(seconds: int) -> int:

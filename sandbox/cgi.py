@@ -106,10 +106,12 @@ def _mass(mode: str) -> dict[str, Any]:
     if result.is_preview:
         return {"errcode": 0, "errmsg": "preview success", "msg_id": result.msg_id}
     operator = wire.operator_openid(sandbox.config.wechat.app_id)
-    xml = wire.job_finish_xml(
-        sandbox.account, operator, int(sandbox.state.clock.now()), "MASSSENDJOBFINISH",
-        result.msg_id, Status="send success", TotalCount=result.total_count,
-        FilterCount=result.filter_count, SentCount=result.sent_count, ErrorCount=0)
+    urls = [f"http://mp.weixin.qq.com/s/sandbox-{result.msg_id}-{i}"
+            for i in range(1, result.article_count + 1)]
+    xml = wire.mass_finish_xml(
+        sandbox.account, operator, int(sandbox.state.clock.now()), result.msg_id,
+        total_count=result.total_count, filter_count=result.filter_count,
+        sent_count=result.sent_count, error_count=0, article_urls=urls)
     sandbox.webhook.schedule(sandbox.callback_delay_s, xml, operator, "MASSSENDJOBFINISH")
     return {"errcode": 0, "errmsg": "send job submission success", "msg_id": result.msg_id,
             "msg_data_id": result.msg_data_id}

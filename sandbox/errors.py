@@ -49,6 +49,7 @@ TAG_NAME_TOO_LONG = 45158
 INVALID_TAG_ID = 45159
 MENU_NOT_EXIST = 46003
 DATA_FORMAT_ERROR = 47001
+ARGUMENT_INVALID = 47003  # a template keyword value outside its type (sandbox.keywords)
 
 
 class ApiError(Exception):

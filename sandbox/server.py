@@ -34,7 +34,7 @@ def create_app(config: Config, webhook_url: str | None = None,
     account = wire.gh_id(wechat.app_id)
     envelope = wire.Envelope(account=account, token=wechat.token, app_id=wechat.app_id,
                              encoding_aes_key=wechat.encoding_aes_key,
-                             is_safe=wechat.encrypt_mode == "safe")
+                             mode=wechat.encrypt_mode)
     url = webhook_url or config.service.public_url.rstrip("/") + "/wechat"
     app.extensions["sandbox"] = Sandbox(
         config=config,

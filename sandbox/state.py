@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from sandbox import errors
+from sandbox import errors, keywords
 from sandbox.clock import Clock, china_month
 from sandbox.errors import ApiError, SandboxError
 from sandbox.log import LogEntry, MessageLog
@@ -126,6 +126,23 @@ class Interaction:
     ticket: str | None = None
     content: str | None = None
     msg_id: int | None = None
+    # Nested blocks of menu events (ScanCodeInfo, SendPicsInfo, SendLocationInfo).
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def menu_event_extra(kind: str, key: str) -> dict[str, Any]:
+    """What WeChat nests in a menu event (自定义菜单事件推送,
+    https://developers.weixin.qq.com/doc/offiaccount/Custom_Menus/Custom_Menu_Push_Events.html):
+    the phone stands in for the camera, album and map with fixed sample values."""
+    if kind.startswith("scancode_"):
+        return {"ScanCodeInfo": {"ScanType": "qrcode", "ScanResult": f"sandbox-scan-{key}"}}
+    if kind.startswith("pic_"):
+        md5 = hashlib.md5(key.encode()).hexdigest()
+        return {"SendPicsInfo": {"Count": 1, "PicList": {"item": [{"PicMd5Sum": md5}]}}}
+    if kind == "location_select":
+        return {"SendLocationInfo": {"Location_X": "23", "Location_Y": "113", "Scale": "15",
+                                     "Label": "广州市海珠区客村艺苑路 106号", "Poiname": ""}}
+    return {}
 
 
 @dataclass(frozen=True)
@@ -135,6 +152,9 @@ class MassResult:
     total_count: int
     sent_count: int
     is_preview: bool
+    # Articles of an mpnews send (one per media_id here): MASSSENDJOBFINISH reports each one's
+    # copyright check and URL.
+    article_count: int = 0
 
     @property
     def filter_count(self) -> int:
@@ -368,8 +388,17 @@ class SandboxState:
             if not key:
                 raise SandboxError("menu key required")
             _, now = self._acting_follower(openid)
-            self.log.add("citizen", openid, {"msgtype": "event", "event": "CLICK", "key": key})
-            return Interaction(openid, int(now), "CLICK", key)
+            kind = self._button_type(key)
+            self.log.add("citizen", openid, {"msgtype": "event", "event": kind, "key": key})
+            return Interaction(openid, int(now), kind, key, extra=menu_event_extra(kind, key))
+
+    def _button_type(self, key: str) -> str:
+        """The event a keyed button sends: CLICK, or its own type (scancode_push, pic_weixin...)."""
+        for button in self.menu or []:
+            for leaf in button.get("sub_button") or [button]:
+                if leaf.get("key") == key and leaf.get("type") != "click":
+                    return str(leaf["type"])
+        return "CLICK"
 
     def view(self, openid: str, url: str) -> Interaction:
         """A VIEW click is reported but does not open the 48 h window (doc above)."""
@@ -534,8 +563,14 @@ class SandboxState:
             if template_id not in self._templates:
                 raise ApiError(errors.INVALID_TEMPLATE_ID, "invalid template_id")
             data = body.get("data")
-            if not isinstance(data, dict):
+            if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
                 raise ApiError(errors.DATA_FORMAT_ERROR, "data format error")
+            for keyword, field in data.items():
+                why = keywords.refusal(keyword, field.get("value"))
+                if why is not None:
+                    # WeChat names the field: "argument invalid! data.thing1.value invalid".
+                    raise ApiError(errors.ARGUMENT_INVALID,
+                                   f"argument invalid! data.{keyword}.value invalid ({why})")
             self._next_template_msgid += 1
             payload = {"template_id": template_id, "data": data, "url": body.get("url"),
                        "miniprogram": body.get("miniprogram")}
@@ -698,7 +733,8 @@ class SandboxState:
                 self.log.add("mass", openid, payload, msgid=msg_id,
                              dedup_on=[openid, msgtype, content])
                 sent += 1
-            return MassResult(msg_id, msg_id + 2_000_000_000, len(targets), sent, is_preview=False)
+            return MassResult(msg_id, msg_id + 2_000_000_000, len(targets), sent, is_preview=False,
+                              article_count=1 if msgtype == "mpnews" else 0)
 
     # ---- inspection ---------------------------------------------------------------------
 

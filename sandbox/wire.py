@@ -34,13 +34,23 @@ def _cdata(value: str) -> str:
 
 
 def to_xml(fields: dict[str, Any]) -> str:
-    """``<xml>`` with strings in CDATA and numbers bare, as WeChat writes it."""
+    """``<xml>`` with strings in CDATA and numbers bare, as WeChat writes it; a dict value nests,
+    a list value repeats its tag (``ResultList`` → ``item``, ``SubscribeMsgPopupEvent`` → ``List``)."""
     parts = ["<xml>"]
-    for name, value in fields.items():
-        text = str(value) if isinstance(value, int) else _cdata(str(value))
-        parts.append(f"<{name}>{text}</{name}>")
+    _elements(fields, parts)
     parts.append("</xml>")
     return "".join(parts)
+
+
+def _elements(fields: dict[str, Any], parts: list[str]) -> None:
+    for name, value in fields.items():
+        for item in value if isinstance(value, list) else [value]:
+            parts.append(f"<{name}>")
+            if isinstance(item, dict):
+                _elements(item, parts)
+            else:
+                parts.append(str(item) if isinstance(item, int) else _cdata(str(item)))
+            parts.append(f"</{name}>")
 
 
 def interaction_xml(account: str, interaction: Interaction) -> str:
@@ -54,6 +64,7 @@ def interaction_xml(account: str, interaction: Interaction) -> str:
                       EventKey=interaction.event_key or "")
         if interaction.ticket:
             fields["Ticket"] = interaction.ticket
+        fields.update(interaction.extra)
     return to_xml(fields)
 
 
@@ -66,19 +77,51 @@ def job_finish_xml(account: str, openid: str, create_time: int, event: str, msg_
                    "MsgID": msg_id, **counts})
 
 
+def mass_finish_xml(account: str, openid: str, create_time: int, msg_id: int, *,
+                    total_count: int, filter_count: int, sent_count: int, error_count: int,
+                    article_urls: list[str]) -> str:
+    """MASSSENDJOBFINISH as WeChat sends it, with the originality check and article URLs nested
+    ("群发结果" and "原创校验",
+    https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Batch_Sends_and_Originality_Checks.html;
+    a real capture: tests/fixtures/wechat/event_masssendjobfinish_community_capture.xml). A send
+    without articles still carries both blocks, with an empty ResultList."""
+    checks = [{"ArticleIdx": i, "UserDeclareState": 0, "AuditState": 0, "OriginalArticleUrl": "",
+               "OriginalArticleType": 0, "CanReprint": 0, "NeedReplaceContent": 0,
+               "NeedShowReprintSource": 0} for i in range(1, len(article_urls) + 1)]
+    urls = [{"ArticleIdx": i, "ArticleUrl": url} for i, url in enumerate(article_urls, 1)]
+    return to_xml({
+        "ToUserName": account, "FromUserName": openid, "CreateTime": create_time,
+        "MsgType": "event", "Event": "MASSSENDJOBFINISH", "MsgID": msg_id,
+        "Status": "send success", "TotalCount": total_count, "FilterCount": filter_count,
+        "SentCount": sent_count, "ErrorCount": error_count,
+        # CheckState 1: not judged a reprint, may be sent.
+        "CopyrightCheckResult": {"Count": len(checks),
+                                 "ResultList": {"item": checks} if checks else "",
+                                 "CheckState": 1},
+        "ArticleUrlResult": {"Count": len(urls), "ResultList": {"item": urls} if urls else ""},
+    })
+
+
 def signature(token: str, *parts: str) -> str:
     return hashlib.sha1("".join(sorted([token, *parts])).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
 class Envelope:
-    """How the account's webhook is addressed: plain, or safe mode (AES + msg_signature)."""
+    """How the account's webhook is addressed: ``plain`` (plaintext), ``compat`` (plaintext
+    fields and ``<Encrypt>`` side by side) or ``safe`` (``<Encrypt>`` only), the last two with
+    ``encrypt_type=aes`` and a ``msg_signature`` over the ciphertext."""
 
     account: str
     token: str
     app_id: str
     encoding_aes_key: str
-    is_safe: bool
+    mode: str
+
+    @property
+    def is_safe(self) -> bool:
+        """Callbacks are encrypted (compat or safe mode)."""
+        return self.mode != "plain"
 
     def _crypto(self) -> WeChatCrypto:
         return WeChatCrypto(self.token, self.encoding_aes_key, self.app_id)
@@ -92,7 +135,10 @@ class Envelope:
             return params, xml.encode("utf-8")
         sealed = xmltodict.parse(self._crypto().encrypt_message(xml, nonce, timestamp))["xml"]
         params.update(encrypt_type="aes", msg_signature=sealed["MsgSignature"])
-        body = to_xml({"ToUserName": self.account, "Encrypt": sealed["Encrypt"]})
+        if self.mode == "compat":
+            body = xml[: xml.rindex("</xml>")] + f"<Encrypt>{_cdata(sealed['Encrypt'])}</Encrypt></xml>"
+        else:
+            body = to_xml({"ToUserName": self.account, "Encrypt": sealed["Encrypt"]})
         return params, body.encode("utf-8")
 
     def open_reply(self, body: bytes, openid: str) -> dict[str, Any] | None:

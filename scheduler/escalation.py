@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 
-from alerts.escalation import enqueue_due
+from alerts.escalation import enqueue_due, prune_lists
 from config import Config
 from scheduler.process import periodic
 from store.redis import RedisClient
@@ -19,6 +19,7 @@ from worker.queues import WARNINGS
 log = logging.getLogger(__name__)
 
 SCAN_EVERY_S = 15
+PRUNE_EVERY_MIN = 60
 
 
 @periodic("alerts.escalation_scan", trigger="interval", seconds=SCAN_EVERY_S)
@@ -26,3 +27,10 @@ def scan_unanswered(config: Config, redis: RedisClient) -> None:
     queued = enqueue_due(config, redis, DurableQueue(redis, WARNINGS, config.queue), time.time())
     if queued:
         log.info("escalation: %d unanswered warning(s) queued for escalation", queued)
+
+
+@periodic("alerts.retention_prune", trigger="interval", minutes=PRUNE_EVERY_MIN)
+def prune_old_lists(config: Config, redis: RedisClient) -> None:
+    removed = prune_lists(config, redis, time.time())
+    if removed:
+        log.info("retention: %d call-back entries past retention removed", removed)

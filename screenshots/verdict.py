@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.scamcheck import CheckResult, RiskLookup, check_text
+from intel.scamcheck import CheckResult, RiskLookup, check_text
 from content.library import Library
 
 MAX_QUOTED_LINES = 3

@@ -7,12 +7,14 @@ in one slot. ``tests/test_cluster.py`` runs each such operation on a real 3-mast
 | key | type | TTL | written by |
 |---|---|---|---|
 | ``wx:{dedup}:<sha1 of msg key>`` (sharded ``{dedup:NN}``) | string: "pending" or cached reply | wechat.dedup_ttl_s | webhook: one handling per MsgId / FromUser+CreateTime+Event |
+| ``wx:{nonce}:<sha1 of timestamp:nonce>`` (sharded ``{nonce:NN}``) | string: sha1 of the message XML | until the timestamp leaves wechat.timestamp_window_s | webhook: a signed triple replayed with another body is refused |
 | ``wx:{token}:<appid>`` | string: access token | expires_in from WeChat | bot.wechat token keeper (wechatpy session) |
 | ``wx:{token}:<appid>:lock`` | string: holder id | 30 s | token refresh lock (one refresher at a time) |
 | ``q:{<queue>}:stream`` | stream of jobs | none (trimmed ~MAXLEN) | store.streams.DurableQueue |
 | ``q:{<queue>}:id:<job_id>`` | string marker | 7 days | idempotent enqueue (Lua with the stream: same tag) |
 | ``q:{<queue>}:dead`` | stream of dead letters | none | jobs past queue.max_deliveries or permanently failed |
 | ``health:{hb}:<role>`` | string: unix ms | 15 s | heartbeat of worker / scheduler (read with one MGET) |
+| ``health:{hb}:consumers`` | hash: ``<worker>/<queue>`` → ``<report ms>:<1|0>`` | none (stale fields pruned after 15 s) | each worker's consumer threads: healthy or dead/stuck |
 | ``sched:{leader}`` | string: holder id | lease 15 s | the one active scheduler process |
 | ``sched:{jobs}:jobs`` / ``sched:{jobs}:run_times`` | hash / zset | none | APScheduler RedisJobStore (both in one pipeline) |
 | ``dlg:{<openid>}`` | hash: dialog state | dialog timeout | multi-step chat dialogs |
@@ -29,11 +31,11 @@ in one slot. ``tests/test_cluster.py`` runs each such operation on a real 3-mast
 | ``audit:{a}`` | stream: actor, action, target, detail | none (MAXLEN ~1 M) | console.audit: every staff action |
 | ``staff:{staff}:user:<username>`` | hash: password_hash (argon2), role, station, created_ms | none | console accounts |
 | ``staff:{staff}:users`` | set of usernames | none | console accounts (written with the user hash in one MULTI) |
-| ``risk:<digest>`` | hash: kind, display (masked), count, first_seen, last_seen, ``type:<id>`` and ``src:<source>`` counts, confirmed_by/at | none | bot.risklist: alerts and promoted clues (one Lua script, single key) |
-| ``clue:{clues}:<id>`` | hash: clue record (content AES-GCM encrypted), status, review | none | bot.reports: a follower's report (MULTI with the two indexes) |
-| ``clue:{clues}:seq`` | string counter | none | bot.reports: clue ids |
-| ``clue:{clues}:pending`` / ``clue:{clues}:all`` | zset: clue id → created ms | none | bot.reports: review queue / every clue (same MULTI as the record) |
-| ``clue_rate:{<openid>}:<yyyymmdd>`` | string counter | 2 days | bot.reports: reports per follower per day |
+| ``risk:<digest>`` | hash: kind, display (masked), count, first_seen, last_seen, ``type:<id>`` and ``src:<source>`` counts, confirmed_by/at | none | intel.risklist: alerts and promoted clues (one Lua script, single key) |
+| ``clue:{clues}:<id>`` | hash: clue record (content AES-GCM encrypted), status, review | none | intel.reports: a follower's report (MULTI with the two indexes) |
+| ``clue:{clues}:seq`` | string counter | none | intel.reports: clue ids |
+| ``clue:{clues}:pending`` / ``clue:{clues}:all`` | zset: clue id → created ms | none | intel.reports: review queue / every clue (same MULTI as the record) |
+| ``clue_rate:{<openid>}:<yyyymmdd>`` | string counter | 2 days | intel.reports: reports per follower per day |
 | ``staff:{login}:fail:user:<username>`` | string counter of failed logins | console.login_lockout_s | console.throttle (lockout per username) |
 | ``staff:{login}:fail:ip:<ip>`` | string counter of failed logins | console.login_lockout_s | console.throttle (throttle per IP; same tag: one pipeline) |
 | ``stats:{daily}:<metric>`` | hash: YYYY-MM-DD → value of the counter at its last snapshot that day | none | console.stats snapshot (hourly, scheduler) for "over time" charts |
@@ -45,16 +47,19 @@ in one slot. ``tests/test_cluster.py`` runs each such operation on a real 3-mast
 | ``reg:{stats}:day:<yyyymmdd>`` | hash: counter field → number of that day's follows, binds, unfollows | none | registration.stats |
 | ``reg:rl:<name>:<subject>:<window>`` | string counter / marker | the window | registration.limits: SMS per number / follower per day, resend throttle, lockout |
 | ``reg:sms:done:<job id>`` | string marker | 1 day | registration jobs: an SMS is sent once per job |
-| ``al:{a:<alert_id>}`` | hash: alert fields (phone lookup key + AES-GCM copy, never the plain number), status, answer, case, ``r:<openid>`` delivery markers | alerts.retention_days | alerts.store (worker, answers, escalation) |
-| ``al:{a:<alert_id>}:tl`` | list of JSON timeline entries {at_ms, event, actor, detail} | alerts.retention_days | alerts.store (MULTI / Lua with the alert hash: same tag) |
+| ``al:{a:<alert_id>}`` | hash: alert fields (phone lookup key + AES-GCM copy, never the plain number), status, headline answer, case, ``r:<openid>`` delivery markers, ``ans:<openid>`` each person's answer, ``late:<openid>`` answers after close | alerts.retention_days | alerts.store (worker, answers: WATCH/MULTI with the timeline, escalation) |
+| ``al:{a:<alert_id>}:tl`` | list of JSON timeline entries {at_ms, event, actor, detail}, at most 1000 (newest kept) | alerts.retention_days | alerts.store (MULTI / Lua with the alert hash: same tag) |
+| ``al:{a:<alert_id>}:rl:<openid>`` | string counter of answer-link posts | the rate window (10 min) | api.alerts answer page (INCR + EXPIRE, one key) |
 | ``alx:{ad:<yyyymmdd>}`` / ``alx:{ad:<yyyymmdd>}:s:<station>`` | zset: alert id → received ms (all / one station's) | retention + 1 day | alerts.store: alert lists for the console |
 | ``aln:<source>:<nonce>`` | string marker | 2 × alerts.signature_window_s | alerts.signing: replayed nonces refused (single key) |
 | ``alm:<msgid>`` | string "alert_id openid" | 2 days | template msgid → warning, for TEMPLATESENDJOBFINISH |
 | ``alo:{<openid>}`` | hash: msgid → received ms of job-finish events nobody claimed yet | 1 day | handlers.template_events; claimed by the sender or by the re-send check |
 | ``alw:{<openid>}`` | string: alert id of the follower's latest warning | 1 day | answers by reply keyword |
 | ``ale:{esc}`` | zset: alert id → answer deadline ms | none (members removed when answered / escalated) | alerts.store; scanned by scheduler.escalation |
-| ``alcb:{cb}:open`` / ``alcb:{cb}:items`` | zset: entry id → created ms / hash: entry id → JSON | none (closed entries leave the zset; items trimmed by age) | 96110 call-back queue (one MULTI: same tag) |
-| ``alcs:{cs}`` | zset: alert id → opened ms of open urgent ("已转账") cases | none | alerts.answers / console |
+| ``alcb:{cb}:open`` / ``alcb:{cb}:open:s:<station>`` | zset: open entry id → created ms (all / one station's) | none (closed entries leave; pruned after alerts.retention_days) | 96110 call-back queue, paged newest first (Lua / MULTI with the items: same tag) |
+| ``alcb:{cb}:items`` / ``alcb:{cb}:all`` | hash: entry id → JSON / zset: entry id → created ms of every entry | none (pruned after alerts.retention_days) | 96110 call-back queue |
+| ``alcs:{cs}`` / ``alcs:{cs}:s:<station>`` | zset: alert id → opened ms of open urgent ("已转账") cases (all / one station's) | none (closed cases leave; pruned after alerts.retention_days) | alerts.answers / console, paged newest first (one MULTI: same tag) |
+| ``alcs:{cs}:stations`` | set of station ids that ever had an urgent case | none | retention pruning of the per-station zsets |
 | ``alu:{u}:counts`` / ``alu:{u}:<yyyymmdd>`` | hash: day → alerts for unregistered numbers / HyperLogLog of those numbers' lookup keys | none / retention | alerts.delivery (one pipeline: same tag) |
 | ``bc:{bc}:defs`` | hash: broadcast id → JSON definition (title, articles, audience, schedule, status, rev) | none | broadcasts.store (staff API) |
 | ``bc:{bc}:revision`` | string counter | none | bumped on every broadcast edit; the scheduler reconciles when it moves |
@@ -91,6 +96,12 @@ def webhook_dedup(message_key: str) -> str:
     return f"wx:{{dedup:{int(digest[:4], 16) % DEDUP_SHARDS}}}:{digest}"
 
 
+def webhook_nonce(timestamp: str, nonce: str) -> str:
+    # The signed timestamp/nonce pair of one accepted POST; single-key operations only.
+    digest = _digest(f"{timestamp}:{nonce}")
+    return f"wx:{{nonce:{int(digest[:4], 16) % DEDUP_SHARDS}}}:{digest}"
+
+
 def access_token(app_id: str) -> str:
     return f"wx:{{token}}:{app_id}"
 
@@ -116,6 +127,10 @@ HEARTBEAT_ROLES = ("worker", "scheduler")
 
 def heartbeat(role: str) -> str:
     return f"health:{{hb}}:{role}"
+
+
+def consumer_health() -> str:
+    return "health:{hb}:consumers"
 
 
 def scheduler_leader() -> str:
@@ -219,7 +234,7 @@ def daily_stats(metric: str) -> str:
     return f"stats:{{daily}}:{metric}"
 
 
-# -- risk list and clue reports (bot.risklist, bot.reports) ----------------------------------
+# -- risk list and clue reports (intel.risklist, intel.reports) ----------------------------------
 
 
 def risk_entry(digest: str) -> str:
@@ -324,16 +339,32 @@ def alert_deadlines() -> str:
     return "ale:{esc}"
 
 
-def alert_callbacks_open() -> str:
-    return "alcb:{cb}:open"
+def alert_answer_posts(alert_id: str, openid: str) -> str:
+    return f"al:{{a:{alert_id}}}:rl:{openid}"
+
+
+def alert_callbacks_open(station: str = "") -> str:
+    # Every call-back key shares {cb}: an entry is added to its lists in one Lua script and
+    # closed or pruned in one MULTI.
+    suffix = f":s:{station}" if station else ""
+    return f"alcb:{{cb}}:open{suffix}"
 
 
 def alert_callback_items() -> str:
     return "alcb:{cb}:items"
 
 
-def alert_urgent_cases() -> str:
-    return "alcs:{cs}"
+def alert_callbacks_all() -> str:
+    return "alcb:{cb}:all"
+
+
+def alert_urgent_cases(station: str = "") -> str:
+    suffix = f":s:{station}" if station else ""
+    return f"alcs:{{cs}}{suffix}"
+
+
+def alert_urgent_stations() -> str:
+    return "alcs:{cs}:stations"
 
 
 def alert_unregistered_counts() -> str:

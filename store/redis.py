@@ -25,6 +25,8 @@ from config import Config
 log = logging.getLogger(__name__)
 
 RedisClient = Union[redis.Redis, redis.RedisCluster]
+SOCKET_TIMEOUT_MARGIN_S = 10.0
+CONNECT_TIMEOUT_S = 5.0
 
 
 def redis_server_binary() -> str:
@@ -112,6 +114,10 @@ def stop_embedded(config: Config) -> None:
 def connect(config: Config) -> RedisClient:
     """A client for the configured store, starting the embedded server when no URL is set."""
     url = config.redis.url or ensure_embedded(config)
+    # Explicit timeouts: a hung server must raise (and the consumer back off and retry), not
+    # block a thread forever. The read timeout outlasts the longest blocking XREADGROUP.
+    timeouts = {"socket_timeout": config.queue.block_ms / 1000 + SOCKET_TIMEOUT_MARGIN_S,
+                "socket_connect_timeout": CONNECT_TIMEOUT_S}
     if config.redis.cluster:
-        return redis.RedisCluster.from_url(url, decode_responses=True)
-    return redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+        return redis.RedisCluster.from_url(url, decode_responses=True, **timeouts)
+    return redis.Redis.from_url(url, decode_responses=True, health_check_interval=30, **timeouts)

@@ -210,22 +210,68 @@ def process(queue: DurableQueue, job: Job, handle: JobHandler) -> None:
     queue.ack(job)
 
 
+class Progress:
+    """When a consumer loop last completed a round against Redis (monotonic seconds).
+
+    Written by the consumer thread, read by the worker's heartbeat: a consumer whose progress
+    stops advancing is stuck (or dead), and /healthz says so.
+    """
+
+    def __init__(self) -> None:
+        self.last_ok_s = time.monotonic()
+
+    def mark(self) -> None:
+        self.last_ok_s = time.monotonic()
+
+    def idle_s(self) -> float:
+        return time.monotonic() - self.last_ok_s
+
+
+BACKOFF_FIRST_S = 0.1
+BACKOFF_MAX_S = 5.0
+
+
+def backoff_s(failures: int) -> float:
+    """Wait after the n-th failure in a row: 0.1 s doubling to at most 5 s (pure)."""
+    return min(BACKOFF_FIRST_S * 2 ** max(failures - 1, 0), BACKOFF_MAX_S)
+
+
 def consume(queue: DurableQueue, handle: JobHandler, stop: threading.Event,
-            consumer: str | None = None, reclaim_every_s: float = 5.0) -> None:
-    """The consumer loop: new jobs first, and every few seconds jobs abandoned by others."""
+            consumer: str | None = None, reclaim_every_s: float = 5.0,
+            progress: Progress | None = None) -> None:
+    """The consumer loop: new jobs first, and every few seconds jobs abandoned by others.
+
+    It ends only when ``stop`` is set. Any error from Redis (connection lost, timeout, OOM,
+    READONLY during a failover, MISCONF after a failed save, NOGROUP after a flush) or from
+    reading an entry is logged and retried after a growing backoff; un-acked jobs stay in the
+    group's pending list meanwhile. Handler errors never get here (``process`` keeps them).
+    """
     consumer = consumer or default_consumer_name()
-    queue.ensure_group()
+    progress = progress or Progress()
+    group_ready = False
     next_reclaim = 0.0
+    failures = 0
     while not stop.is_set():
         try:
+            if not group_ready:
+                queue.ensure_group()
+                group_ready = True
             if time.monotonic() >= next_reclaim:
                 for job in queue.reclaim(consumer):
                     process(queue, job, handle)
+                    progress.mark()
                 next_reclaim = time.monotonic() + reclaim_every_s
             for job in queue.read(consumer):
                 process(queue, job, handle)
-        except redis.ConnectionError:
-            # Redis restarting: wait and carry on; un-acked jobs are still in the PEL.
-            log.warning("queue %s: redis unavailable, retrying", queue.name)
-            stop.wait(1.0)
+                progress.mark()
+            progress.mark()
+            failures = 0
+        except Exception as exc:  # noqa: BLE001 - a consumer must outlive any single failure
+            failures += 1
+            if isinstance(exc, redis.ResponseError) and "NOGROUP" in str(exc):
+                group_ready = False  # the stream was deleted (FLUSHALL, trim): create it again
+            delay = backoff_s(failures)
+            log.warning("queue %s: %s: %s; retrying in %.1f s (failure %d in a row)",
+                        queue.name, type(exc).__name__, exc, delay, failures)
+            stop.wait(delay)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from config import QueueConfig
 from console.accounts import create_account, verify_password
-from store import health
+from store import health, keys
 from store.streams import DurableQueue, process
 
 
@@ -34,7 +34,8 @@ def test_dead_letter_and_retry_on_cluster(cluster_redis):
 
 def test_health_mget_on_cluster(cluster_redis):
     health.beat(cluster_redis, "worker")
-    assert health.status(cluster_redis) == {"redis": True, "worker": True, "scheduler": False}
+    assert health.status(cluster_redis) == {"redis": True, "worker": True, "scheduler": False,
+                                            "consumers": True}
 
 
 def test_staff_account_transaction_on_cluster(cluster_redis):
@@ -84,3 +85,9 @@ def test_webhook_handles_messages_on_cluster(cluster_redis, redis_url):
     assert first.status_code == second.status_code == 200
     assert wx.reply_text(config, first) == wx.reply_text(config, second)
     assert wx.reply_text(config, first)
+
+
+def test_consumer_reports_on_cluster(cluster_redis):
+    health.report_consumers(cluster_redis, [("w1/bot", True), ("w1/warnings", False)], 10**13)
+    assert health.consumer_states(cluster_redis.hgetall(keys.consumer_health()), 10**13) == {
+        "w1/bot": True, "w1/warnings": False}

@@ -139,7 +139,10 @@ def test_demo_runs_everything_and_restart_keeps_data(demo):
         assert "/sandbox/phone" in banner and "/console/" in banner
         health = _wait_http(f"http://127.0.0.1:{ports['web']}/healthz")
         assert health.status_code == 200
-        assert health.json() == {"redis": True, "web": True, "worker": True, "scheduler": True}
+        state = health.json()
+        assert {k: state[k] for k in ("redis", "web", "worker", "scheduler", "consumers")} == {
+            "redis": True, "web": True, "worker": True, "scheduler": True, "consumers": True}
+        assert state["consumer"] and all(state["consumer"].values())
         phone = SandboxClient(f"http://127.0.0.1:{ports['sandbox']}")
         openid = phone.new_citizen()
         # Scanning the seeded officer's code: the welcome reply arrives on the phone.

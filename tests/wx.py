@@ -37,9 +37,10 @@ def event_xml(openid: str, event: str, key: str | None = None,
     return "<xml>" + "".join(parts) + "</xml>"
 
 
-def signed_query(config: Config, openid: str = "") -> dict[str, str]:
-    timestamp = str(int(time.time()))
-    nonce = "".join(random.choices(string.digits, k=10))
+def signed_query(config: Config, openid: str = "", timestamp: int | None = None,
+                 nonce: str | None = None) -> dict[str, str]:
+    timestamp = str(int(time.time()) if timestamp is None else timestamp)
+    nonce = nonce or "".join(random.choices(string.digits, k=10))
     query = {"timestamp": timestamp, "nonce": nonce,
              "signature": signature_for(config.wechat.token, timestamp, nonce)}
     if openid:
@@ -47,21 +48,30 @@ def signed_query(config: Config, openid: str = "") -> dict[str, str]:
     return query
 
 
-def post(client: Any, config: Config, xml: str, *, encrypt: bool | None = None,
-         openid: str = "") -> Any:
-    """POST a message as WeChat would; safe-mode encrypted when the config says so."""
-    encrypt = config.wechat.encrypt_mode == "safe" if encrypt is None else encrypt
-    query = signed_query(config, openid)
-    body = xml
-    if encrypt:
-        crypto = WeChatCrypto(config.wechat.token, config.wechat.encoding_aes_key,
-                              config.wechat.app_id)
-        body = crypto.encrypt_message(xml, query["nonce"], query["timestamp"])
-        # encrypt_message returns the envelope WeChat sends, incl. MsgSignature.
-        import xmltodict
+def seal(config: Config, xml: str, query: dict[str, str], *, app_id: str | None = None,
+         compat: bool = False) -> str:
+    """Encrypt ``xml`` as WeChat does (safe mode, or ``compat``: plaintext fields beside
+    ``<Encrypt>``); adds ``encrypt_type`` and ``msg_signature`` to ``query``."""
+    import xmltodict
 
-        query["msg_signature"] = xmltodict.parse(body)["xml"]["MsgSignature"]
-        query["encrypt_type"] = "aes"
+    crypto = WeChatCrypto(config.wechat.token, config.wechat.encoding_aes_key,
+                          app_id or config.wechat.app_id)
+    body = crypto.encrypt_message(xml, query["nonce"], query["timestamp"])
+    # encrypt_message returns the envelope WeChat sends, incl. MsgSignature.
+    sealed = xmltodict.parse(body)["xml"]
+    query["msg_signature"] = sealed["MsgSignature"]
+    query["encrypt_type"] = "aes"
+    if compat and "</xml>" in xml:
+        return xml[: xml.rindex("</xml>")] + f"<Encrypt><![CDATA[{sealed['Encrypt']}]]></Encrypt></xml>"
+    return str(body)
+
+
+def post(client: Any, config: Config, xml: str, *, encrypt: bool | None = None,
+         openid: str = "", query: dict[str, str] | None = None) -> Any:
+    """POST a message as WeChat would; encrypted unless the config says plain mode."""
+    encrypt = config.wechat.encrypt_mode != "plain" if encrypt is None else encrypt
+    query = dict(query) if query is not None else signed_query(config, openid)
+    body = seal(config, xml, query, compat=config.wechat.encrypt_mode == "compat") if encrypt else xml
     return client.post("/wechat", query_string=query, data=body.encode("utf-8"),
                        content_type="text/xml")
 

@@ -20,8 +20,8 @@ from typing import Any
 
 from wechatpy.exceptions import WeChatClientException
 
-from bot import reports, risklist
-from bot.scamcheck import check_text
+from intel import reports, risklist
+from intel.scamcheck import check_text
 from bot.webhook import short_id
 from handlers.reports import candidates
 from screenshots import images, ocr, results

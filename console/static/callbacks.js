@@ -1,4 +1,4 @@
-/* 96110 call-back queue on api/alerts.py: oldest first, reveal the number to dial, record the outcome. */
+/* 96110 call-back queue on api/alerts.py: newest first (every page), reveal the number to dial, record the outcome. */
 (function () {
   "use strict";
   var C = window.Console, L = window.Labels, $ = function (id) { return document.getElementById(id); };
@@ -13,8 +13,19 @@
       '</select><input name="note" placeholder="备注" maxlength="200"><button type="submit">记录</button></form></td></tr>';
   }
 
+  // Follows next_cursor so an officer with many open call-backs sees them all (at most 20 pages).
+  function fetchAll(cursor, rows, pages) {
+    var url = "/api/v1/alerts/callbacks?limit=500" + (cursor ? "&cursor=" + encodeURIComponent(cursor) : "");
+    return C.api("GET", url).then(function (data) {
+      rows = rows.concat(data.callbacks);
+      if (data.next_cursor && pages < 20) return fetchAll(data.next_cursor, rows, pages + 1);
+      data.callbacks = rows;
+      return data;
+    });
+  }
+
   function load() {
-    return C.api("GET", "/api/v1/alerts/callbacks").then(function (data) {
+    return fetchAll("", [], 1).then(function (data) {
       outcomes = data.outcomes;
       $("callbacks").innerHTML = data.callbacks.map(row).join("") || '<tr><td colspan="6" class="muted">回拨队列为空</td></tr>';
     });

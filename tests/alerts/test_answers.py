@@ -48,8 +48,8 @@ def test_reply_已转账_opens_an_urgent_case_with_callback_and_officer_notice(l
     live.sbx.send_text(owner, "已转账")
     state = store(live).get("a1")
     assert state["status"] == "urgent" and state["checklist"]
-    assert [c["reason"] for c in store(live).open_callbacks()] == ["paid"]
-    assert store(live).urgent_cases() == ["a1"]
+    assert [c["reason"] for c in store(live).open_callbacks()[0]] == ["paid"]
+    assert store(live).urgent_cases()[0] == ["a1"]
     live.run_jobs()
     (notice,) = live.templates(officer_openid)
     assert notice["payload"]["data"]["thing5"]["value"].startswith("群众已转账")

@@ -29,7 +29,7 @@ def test_callback_queue_operations_work_on_a_cluster(cluster_redis):
     assert store.add_callback(entry) is False
     outcome = store.record_callback_outcome("a1:paid", "reached_paid", "duty", "", 2)
     assert outcome["status"] == "done"
-    assert store.open_callbacks() == []
+    assert store.open_callbacks()[0] == []
 
 
 def test_unregistered_counting_works_on_a_cluster(cluster_redis):
@@ -64,3 +64,24 @@ def test_recording_a_sent_warning_works_on_a_cluster(cluster_redis, config):
     assert store.marker("a1", "r:o1").state == "delivered"
     assert store.current_warning("o1") == "a1"
     assert store.due(10**13) == ["a1"]
+
+
+def test_answers_escalation_and_station_lists_work_on_a_cluster(cluster_redis, config):
+    from alerts.answers import allow_link_post, close_alert, record_answer
+
+    store = AlertStore(cluster_redis, 3600)
+    queue = DurableQueue(cluster_redis, WARNINGS, config.queue)
+    store.create("a1", {"status": "warned", "recipients": "o1:owner,g1:guardian",
+                        "stations": "s1", "officers": ""}, [])
+    assert store.escalate_once("a1", 1) is True  # nobody answered: WATCH/MULTI on the tag
+    record_answer(config, cluster_redis, queue, "a1", "g1", "safe", "reply", 0.002)
+    record_answer(config, cluster_redis, queue, "a1", "o1", "paid", "link", 0.003)
+    assert store.get("a1")["ans:o1"].startswith("paid|")
+    assert store.urgent_cases("s1")[0] == ["a1"]
+    (entry,), _ = store.open_callbacks("s1")
+    assert entry["id"] == "a1:paid"
+    store.record_callback_outcome("a1:paid", "reached_paid", "duty", "", 4)
+    assert store.open_callbacks("s1")[0] == []
+    assert close_alert(store, "a1", "duty", "", 5) and store.urgent_cases("s1")[0] == []
+    assert allow_link_post(cluster_redis, "a1", "o1") is True
+    assert store.prune(10) == 1 and store.callback("a1:paid") is None

@@ -90,7 +90,7 @@ def test_revealing_the_number_to_call_is_audited(client, redis, config):
 
 def test_counterpart_feeds_the_risk_list(client, redis, config):
     ingest_and_record(client, redis, config, counterpart="https://fake-police.cn/case")
-    from bot.risklist import lookup
+    from intel.risklist import lookup
 
     assert lookup(redis, "fake-police.cn")["fraud_type"] == "police"
 

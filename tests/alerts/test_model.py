@@ -19,8 +19,8 @@ def test_phone_in_international_format_is_normalised():
     alert, errors = validate_alert({"alert_id": "x", "phone": "+86 138-0013-8000",
                                     "fraud_type": "police", "channel": "sms",
                                     "counterpart": "10690000", "risk_level": "low",
-                                    "detected_at": 1, "source": "p"}, fraud_types=TYPES,
-                                   source="p", now=2)
+                                    "detected_at": 1_700_000_000, "source": "p"},
+                                   fraud_types=TYPES, source="p", now=1_700_000_001)
     assert errors == [] and alert.phone == "13800138000" and alert.source == "p"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import reports, risklist
+from intel import reports, risklist
 from console import audit
 from tests.bot.conftest import staff_client
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import risklist
+from intel import risklist
 from bot.dialogs import current_dialog
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from bot import reports
 from bot.dialogs import current_dialog
+from intel import reports
 from store.streams import DurableQueue
 from worker.queues import SCREENSHOTS
 

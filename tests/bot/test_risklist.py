@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import risklist
+from intel import risklist
 
 
 def test_spellings_of_one_mobile_number_count_as_one_value(redis):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bot import risklist
+from intel import risklist
 
 POLICE_SCRIPT = ("您好，我是市公安局民警，你的身份信息涉嫌洗钱案件，已被立案调查。"
                  "为证明清白，请把资金转入安全账户配合资金清查，此案保密不能告诉家人。")

@@ -116,7 +116,7 @@ def test_duty_desk_sees_urgent_case_on_top_and_ticks_the_stop_payment_checklist(
                         "checklist": json.dumps({item: None for item in CHECKLIST})},
                  [{"event": "received", "actor": "platform", "at_ms": now_ms}])
     store.index("a9", now_ms, day_of(now_ms), ["s1"])
-    store.add_urgent_case("a9", now_ms)
+    store.add_urgent_case("a9", now_ms, ["s1"])
     staff("desk", "duty")
     login(page, live_server, "desk")
     page.click("nav >> text=预警台")

@@ -2,7 +2,7 @@ import time
 
 import pytest
 
-from bot.scamcheck import bare_value, check_text
+from intel.scamcheck import bare_value, check_text
 from content.library import load_library
 
 LIBRARY = load_library()

@@ -43,7 +43,7 @@ def test_bad_edit_is_refused_and_changes_nothing(content_redis):
 
 def test_reply_edit_with_undeclared_field_is_refused(content_redis):
     reply = {"name": "bind_ok", "fields": ["phone_masked"], "text": "好了 {phone_masked} {x}"}
-    with pytest.raises(ContentError, match="undeclared field"):
+    with pytest.raises(ContentError, match="uses {x}, which this reply does not have"):
         save_item(content_redis, "reply", reply, editor="a")
     assert content_redis.dbsize() == 0
 

@@ -33,6 +33,19 @@ def test_mass_send_finish_event_counts_the_audience(env: SandboxEnv) -> None:
     assert len(env.client.messages(kind="mass")) == 3
 
 
+def test_mass_send_finish_event_has_wechats_nested_shape(env: SandboxEnv) -> None:
+    import xmltodict
+
+    openids = _followers(env, 2)
+    result = env.wechat().message.send_mass_article(openids, "media-1", client_msg_id="b-2")
+    received = env.webhook.wait_for(lambda m: m.event == "masssendjobfinish")
+    event = xmltodict.parse(received.xml)["xml"]
+    assert event["CopyrightCheckResult"]["Count"] == "1"
+    assert event["CopyrightCheckResult"]["ResultList"]["item"]["ArticleIdx"] == "1"
+    assert event["ArticleUrlResult"]["ResultList"]["item"]["ArticleUrl"].startswith("http")
+    assert received.message.id == result["msg_id"] and received.message.sent_count == 2
+
+
 def test_sendall_to_a_tag_reaches_only_its_members(env: SandboxEnv) -> None:
     openids = _followers(env, 3)
     wechat = env.wechat()

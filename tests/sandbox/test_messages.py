@@ -7,7 +7,7 @@ from wechatpy.exceptions import WeChatClientException
 
 from tests.sandbox.conftest import SandboxEnv
 
-WARNING_DATA = {"thing1": {"value": "疑似电信诈骗来电"}, "time2": {"value": "2024-05-01 10:00"}}
+WARNING_DATA = {"thing1": {"value": "疑似电信诈骗来电"}, "time2": {"value": "2024年5月1日 10:00"}}
 
 
 def _errcode(call) -> int:  # type: ignore[no-untyped-def]
@@ -99,3 +99,21 @@ def test_21st_custom_message_without_user_action_is_45047(env: SandboxEnv,
     assert _errcode(lambda: wechat.message.send_text(follower, "多余")) == 45047
     env.client.click_menu(follower, "MENU_CHECK")
     wechat.message.send_text(follower, "再来一条")
+
+
+@pytest.mark.parametrize("keyword, value", [
+    ("thing1", "疑似冒充客服诈骗来电，请立即挂断并拨打96110"),  # 23 characters
+    ("character_string3", "某某理财APP"),
+    ("phone_number2", "138-0013-8000 ext"),
+    ("time4", "2024-05-01 10:00:00"),
+    ("phrase5", "风险极高请注意"),
+    ("thing1", ""),
+])
+def test_template_value_outside_its_keyword_type_is_47003_and_not_delivered(
+        env: SandboxEnv, follower: str, keyword: str, value: str) -> None:
+    wechat = env.wechat()
+    data = {**WARNING_DATA, keyword: {"value": value}}
+    send = lambda: wechat.message.send_template(  # noqa: E731
+        follower, env.config.wechat.warning_template_id, data)
+    assert _errcode(send) == 47003
+    assert env.client.messages(follower, kind="template") == []

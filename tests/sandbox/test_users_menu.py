@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from wechatpy.exceptions import WeChatClientException
 
@@ -89,3 +91,20 @@ def test_clicking_a_menu_item_sends_click_with_its_key(env: SandboxEnv, follower
     received = env.webhook.wait_for(lambda m: m.event == "click")
     assert received.message.key == "MENU_REPORT"
     assert reply == {"msgtype": "text", "content": "菜单 MENU_REPORT"}
+
+
+@pytest.mark.parametrize("kind, check", [
+    ("scancode_push", lambda m: m.scan_type == "qrcode" and m.scan_result),
+    ("scancode_waitmsg", lambda m: m.scan_type == "qrcode"),
+    ("pic_sysphoto", lambda m: m.count == 1 and len(m.pictures[0]["PicMd5Sum"]) == 32),
+    ("pic_photo_or_album", lambda m: m.count == 1),
+    ("pic_weixin", lambda m: m.count == 1),
+    ("location_select", lambda m: m.location == ("23", "113") and m.label),
+])
+def test_menu_buttons_of_other_types_send_their_nested_event(env: SandboxEnv, follower: str,
+                                                              kind: str, check: Any) -> None:
+    env.wechat().menu.create({"button": [{"type": kind, "name": "按钮", "key": "K1"}]})
+    env.client.click_menu(follower, "K1")
+    received = env.webhook.wait_for(lambda m: m.event == kind)
+    assert received.message.key == "K1"
+    assert check(received.message)

@@ -3,7 +3,7 @@ verdict arrives as a customer-service message. OCR runs for real (few tests: CPU
 
 from __future__ import annotations
 
-from bot import reports
+from intel import reports
 from content.library import load_library
 from screenshots import results
 from screenshots.jobs import job_id

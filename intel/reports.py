@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable
 import redis as redis_lib
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from bot import risklist
+from intel import risklist
 from config import Config
 from store import keys
 from store.phones import PhoneVault

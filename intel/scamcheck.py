@@ -1,24 +1,36 @@
-"""Scam check: score a forwarded text, number or link against the fraud types' signals.
+"""Scam check: score a forwarded text, number or link; rules and a trained model side by side.
 
 Pure and offline: the only outside input is the optional ``risk_lookup`` callback the caller
-supplies (the risk list lives in Redis, so the handler passes a function that reads it). Every
-point of the score comes from a phrase found in the text, so the reply can quote its reasons.
+supplies (the risk list lives in Redis, so the handler passes a function that reads it).
 
-Scoring: each fraud type sums the weights of its keywords and patterns found in the text; the
+Both parts read the text after ``intel.normalize.normalize_text`` (traditional → simplified,
+full-width and spaced-out digits and letters closed up, V信/VX/薇 → 微信).
+
+Rules: each fraud type sums the weights of its keywords and patterns found in the text; the
 best type plus the shared signals (links, look-alike domains, requests for codes or screen
 sharing, urgency, money) minus benign markers (a code SMS saying 请勿泄露, a police reminder,
-a parcel pick-up notice) is compared to the threshold in ``content/data/signals.json``.
+a parcel pick-up notice) is compared to the threshold in ``content/data/signals.json``. Every
+point comes from a phrase found in the text, so the reply can quote its reasons.
+
+Model (``intel.classifier``): the probability that the text is a scam and its likely type,
+learnt from character n-grams; it catches the one-line fragments and new wordings no keyword
+list foresees. How they combine (docs/scamcheck.md):
+- level ``high`` (高度疑似诈骗): a risk-list hit, the rules' threshold, or model ≥ ``model_high``;
+- level ``suspicious`` (可疑，请核实): model ≥ ``model_suspicious``;
+- level ``none`` (未发现明显特征) otherwise. ``fraud`` is true for high and suspicious.
+The type comes from the rules when they found enough of one type, else from the model.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable, Mapping
 
 from content.library import Library
+from intel.classifier import ScamModel, shipped_model
+from intel.normalize import fold, normalize_text
 
 RiskLookup = Callable[[str], Mapping[str, Any] | None]
 
@@ -32,14 +44,22 @@ _IP_URL = re.compile(r"(?:https?://)?\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?(?:/\S*)?")
 _PHONE = re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)|(?<!\d)(?:0\d{2,3}-?\d{7,8}|400-?\d{3}-?\d{4}|95\d{3,6})(?!\d)")
 _BARE_VALUE = re.compile(r"^\s*(?:查号)?\s*(\S+)\s*$")
 _MAX_REASONS = 4
+LEVELS = ("high", "suspicious", "none")
+# Shipped model unless the caller passes another (tests, the evaluation's cross-source models).
+SHIPPED = object()
 
 
 @dataclass(frozen=True)
 class CheckResult:
+    """``level`` is high | suspicious | none; ``score`` is the rules' score, ``model_p`` the
+    model's fraud probability (None without a model)."""
+
     fraud: bool
     fraud_type: str | None
     score: float
     reason: str
+    level: str = "none"
+    model_p: float | None = None
     matched: tuple[str, ...] = ()
     type_name: str | None = None
     advice: tuple[str, ...] = ()
@@ -57,9 +77,7 @@ class _Finding:
 def _compiled(library: Library) -> dict[str, Any]:
     """Regexes and tables derived from the signals document, built once per library."""
     signals = library.signals
-    table = signals["traditional_to_simplified"]
     return {
-        "trans": str.maketrans(table[0::2], table[1::2]),
         "generic": [(re.compile(s["regex"]), float(s["weight"]), s["label"]) for s in signals["generic"]],
         "benign": [(re.compile(s["regex"]), float(s["weight"]), s["label"]) for s in signals["benign"]],
         "official": tuple(signals["official_domains"]),
@@ -67,10 +85,9 @@ def _compiled(library: Library) -> dict[str, Any]:
     }
 
 
-def normalize(text: str, library: Library) -> str:
-    """NFKC (full-width → ASCII), traditional → simplified for scam vocabulary, lower case."""
-    text = unicodedata.normalize("NFKC", text)
-    return text.translate(_compiled(library)["trans"]).lower()
+def normalize(text: str, library: Library | None = None) -> str:
+    """The text as the rules read it (see ``intel.normalize.normalize_text``)."""
+    return normalize_text(text)
 
 
 def extract_links(text: str) -> list[str]:
@@ -137,10 +154,12 @@ def _risk_findings(text: str, risk_lookup: RiskLookup | None) -> list[Mapping[st
 
 
 def check_text(
-    text: str, library: Library, risk_lookup: RiskLookup | None = None
+    text: str, library: Library, risk_lookup: RiskLookup | None = None,
+    model: Any = SHIPPED,
 ) -> CheckResult:
-    """Score ``text``; ``risk_lookup(value)`` may return a risk-list record for a number/URL."""
-    plain = normalize(text, library)
+    """Score ``text``; ``risk_lookup(value)`` may return a risk-list record for a number/URL.
+    ``model`` is a ``ScamModel``, None for the rules alone, or by default the shipped one."""
+    plain = normalize_text(text)
     signals = library.signals
     tables = _compiled(library)
 
@@ -152,8 +171,8 @@ def check_text(
     benign: list[_Finding] = [
         _Finding(label, weight) for regex, weight, label in tables["benign"] if regex.search(plain)
     ]
-    # Not lower-cased: shortener paths are case-sensitive.
-    risk_hits = _risk_findings(unicodedata.normalize("NFKC", text), risk_lookup)
+    # Folded but not lower-cased: shortener paths are case-sensitive.
+    risk_hits = _risk_findings(fold(text), risk_lookup)
 
     best_id, (best_score, best_found) = max(
         scores.items(), key=lambda kv: kv[1][0], default=("other", (0.0, []))
@@ -166,10 +185,18 @@ def check_text(
         if best_score < signals["min_type_score"] and listed_type in library.types_by_id:
             best_id = str(listed_type)
 
-    is_fraud = total >= signals["threshold"]
-    if is_fraud and best_score < signals["min_type_score"] and not risk_hits:
-        # Shared signals alone (a link plus urgency) are enough to warn, not to name a type.
-        best_id = "other"
+    rules_fraud = total >= signals["threshold"]
+    typed_by_rules = best_score >= signals["min_type_score"] or bool(risk_hits)
+    scam_model = shipped_model() if model is SHIPPED else model
+    prediction = scam_model.predict(plain) if isinstance(scam_model, ScamModel) else None
+    model_p = prediction.p_fraud if prediction else None
+    level = _level(rules_fraud, bool(risk_hits), model_p, signals)
+    is_fraud = level != "none"
+    if is_fraud and not typed_by_rules:
+        # Shared signals alone (a link plus urgency) are enough to warn, not to name a type;
+        # the model names one when it is confident enough.
+        confident = prediction is not None and prediction.p_type >= signals["model_type_min"]
+        best_id = prediction.fraud_type if confident else "other"
 
     # Strongest evidence first: that is what the reply quotes.
     evidence = sorted(best_found + shared, key=lambda f: f.weight, reverse=True)
@@ -177,6 +204,8 @@ def check_text(
         [_label(library, "risk_hit", str(h["value"])) for h in risk_hits]
         + [f.label for f in evidence if f.weight > 0]
     )
+    if is_fraud and not matched and prediction is not None:
+        matched = (_label(library, "model", _type_name(library, best_id)),)
     fraud_type = library.fraud_type(best_id) if is_fraud else None
     articles = library.articles_for(best_id) if is_fraud else ()
     return CheckResult(
@@ -184,12 +213,28 @@ def check_text(
         fraud_type=fraud_type.id if fraud_type else None,
         score=round(total, 2),
         reason=_reason(matched, benign, is_fraud, library.signals["labels"]["separator"]),
+        level=level,
+        model_p=round(model_p, 4) if model_p is not None else None,
         matched=matched,
         type_name=fraud_type.name if fraud_type else None,
         advice=fraud_type.what_to_do if fraud_type else (),
         article_id=articles[0].id if articles else None,
         risk_hits=tuple(risk_hits),
     )
+
+
+def _level(rules_fraud: bool, risk_hit: bool, model_p: float | None,
+           signals: Mapping[str, Any]) -> str:
+    if risk_hit or rules_fraud or (model_p is not None and model_p >= signals["model_high"]):
+        return "high"
+    if model_p is not None and model_p >= signals["model_suspicious"]:
+        return "suspicious"
+    return "none"
+
+
+def _type_name(library: Library, type_id: str) -> str:
+    fraud_type = library.types_by_id.get(type_id)
+    return fraud_type.name if fraud_type else type_id
 
 
 def _label(library: Library, name: str, value: str) -> str:
@@ -208,7 +253,7 @@ def _reason(
 
 def bare_value(text: str) -> str | None:
     """The number or URL when a follower sends only that (or "查号 <value>"), else None."""
-    match = _BARE_VALUE.match(unicodedata.normalize("NFKC", text))
+    match = _BARE_VALUE.match(fold(text))
     if not match:
         return None
     value = match.group(1)

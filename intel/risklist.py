@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from intel.normalize import fold
 from store import keys
 from store.phones import InvalidPhone, mask, normalize_mobile
 from store.redis import RedisClient
@@ -27,7 +27,7 @@ from store.redis import RedisClient
 SHORTENER_HOSTS = frozenset({"t.cn", "url.cn", "dwz.cn", "suo.im", "bit.ly", "tinyurl.com",
                              "w.url.cn", "s.tb.cn", "u.nu"})
 _SEPARATORS = re.compile(r"[\s\-()（）]")
-_NUMBER = re.compile(r"^\+?\d{5,16}$")
+_NUMBER = re.compile(r"^\+?[0-9]{5,16}$")
 # Masked hosts (***.***.cn, as quoted in the press) cannot be looked up, so they do not match.
 _HOST = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]{1,62}$"
                    r"|^\d{1,3}(?:\.\d{1,3}){3}$")
@@ -74,7 +74,7 @@ class Normalized:
 
 def normalize(value: str) -> Normalized | None:
     """Canonical form of a phone number, URL or domain; None for anything else."""
-    text = unicodedata.normalize("NFKC", value or "").strip()
+    text = fold(value or "").strip()
     if not text or len(text) > 512:
         return None
     try:
@@ -167,5 +167,5 @@ def summarize(raw: dict[str, str]) -> dict[str, Any]:
 
 
 def lookup_fn(redis: RedisClient) -> Any:
-    """``risk_lookup`` for ``bot.scamcheck.check_text``: value → record or None."""
+    """``risk_lookup`` for ``intel.scamcheck.check_text``: value → record or None."""
     return lambda value: lookup(redis, value)
