@@ -6,19 +6,23 @@ its wheel, so nothing is downloaded at run time (docs/screenshots.md compares it
 defaults can never turn into a download.
 
 Loaded once per process, on first use (the web process never loads it). One recognition runs at
-a time per process: the worker's screenshot queue has one consumer thread, and the lock keeps
-it so if anything else calls in, which bounds the memory to one image's working set.
+a time per process, on one long-lived thread: the worker's screenshot queue has one consumer
+thread anyway, and the single runner keeps it so if anything else calls in, which bounds the
+memory to one image's working set.
 
-Time-out: inference cannot be interrupted, so ``read`` runs it in a helper thread and stops
-waiting after ``timeout_s``. The late run still holds the lock until it finishes, so the next
-image waits for it (or times out too) instead of piling a second inference onto the CPU.
+Time-out: inference cannot be interrupted, so ``read`` stops waiting after ``timeout_s``. The
+late run still occupies the runner until it finishes, so the next image waits behind it (or
+times out too) instead of piling a second inference onto the CPU.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,7 +59,10 @@ class Reading:
 
 _engine: Any = None
 _load_lock = threading.Lock()
-_run_lock = threading.Lock()
+# One long-lived thread runs every recognition: one at a time, and always in the same malloc
+# arena (a fresh thread per image gets a fresh arena, and memory fragments across them).
+_runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocr")
+_libc: Any = None
 
 
 def _model_dir() -> Path:
@@ -104,27 +111,35 @@ def _recognise(image: Image.Image, threads: int) -> list[Box]:
     return boxes
 
 
+def _release_memory() -> None:
+    """Hand freed heap back to the OS: inference frees ~200 MB of buffers per image, which glibc
+    otherwise keeps, and the worker's resident size would creep up image after image."""
+    global _libc
+    if _libc is None:
+        try:
+            _libc = ctypes.CDLL("libc.so.6")
+        except OSError:  # not glibc: nothing to trim
+            _libc = False
+    if _libc:
+        _libc.malloc_trim(0)
+
+
+def _recognise_and_release(image: Image.Image, threads: int) -> list[Box]:
+    try:
+        return _recognise(image, threads)
+    finally:
+        _release_memory()
+
+
 def read(image: Image.Image, timeout_s: float, threads: int = 2) -> Reading:
     """The lines of text in ``image`` in reading order. Raises ``OcrTimeout``."""
     started = time.monotonic()
-    if not _run_lock.acquire(timeout=timeout_s):
-        raise OcrTimeout("an earlier recognition is still running")
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["boxes"] = _recognise(image, threads)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            outcome["error"] = exc
-        finally:
-            _run_lock.release()
-
-    worker = threading.Thread(target=run, name="ocr", daemon=True)
-    worker.start()
-    worker.join(max(0.0, timeout_s - (time.monotonic() - started)))
-    if worker.is_alive():
-        raise OcrTimeout(f"no result after {timeout_s} s")
-    if "error" in outcome:
-        raise outcome["error"]
-    lines = reading_order(outcome["boxes"], min_score=MIN_SCORE)
+    future = _runner.submit(_recognise_and_release, image, threads)
+    try:
+        boxes = future.result(timeout=timeout_s)
+    except FutureTimeout:
+        # Not started yet (an earlier late run holds the runner): it never will be.
+        future.cancel()
+        raise OcrTimeout(f"no result after {timeout_s} s") from None
+    lines = reading_order(boxes, min_score=MIN_SCORE)
     return Reading(tuple(lines), int((time.monotonic() - started) * 1000))

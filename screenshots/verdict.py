@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from intel.scamcheck import CheckResult, RiskLookup, check_text
 from content.library import Library
+from intel.scamcheck import CheckResult, RiskLookup, check_text
 
 MAX_QUOTED_LINES = 3
 MAX_LINE_CHARS = 60
