@@ -20,6 +20,10 @@ from store import keys, metrics
 from store.redis import RedisClient
 from store.streams import DurableQueue
 
+# An answer link is one person's; more posts than this in the window are refused (429).
+LINK_POSTS_PER_WINDOW = 5
+LINK_POST_WINDOW_S = 600
+
 
 @dataclass(frozen=True)
 class Recorded:
@@ -41,11 +45,6 @@ def reply_for(recorded: Recorded) -> str:
 def own_answer(store: AlertStore, alert_id: str, openid: str) -> str:
     """What this person answered so far ("" for nothing yet)."""
     return answer_rules.parse(store.get(alert_id)).answers.get(openid, "")
-
-
-# An answer link is one person's; more posts than this in the window are refused (429).
-LINK_POSTS_PER_WINDOW = 5
-LINK_POST_WINDOW_S = 600
 
 
 def allow_link_post(redis: RedisClient, alert_id: str, openid: str) -> bool:
@@ -79,12 +78,12 @@ def record_answer(config: Config, redis: RedisClient, queue: DurableQueue, alert
         metrics.incr(redis, "alerts_urgent_cases_total")
     after = store.get(alert_id)
     current = answer_rules.parse(after)
+    if current.case_opened and not current.closed and PAID in (answer, decision.own_answer):
+        # Repeated on every "paid" (all steps idempotent). The deadline is cleared only after
+        # them, so a crash in between is mended by the escalation job (or the next "paid").
+        case_follow_ups(store, queue, alert_id, after, at_ms)
     if answer_rules.is_settled(current):
         store.clear_deadline(alert_id)
-    if current.case_opened and not current.closed and PAID in (answer, decision.own_answer):
-        # Repeated on every "paid" (all steps idempotent): a crash after the transaction above
-        # is mended by the next "paid", by a retried webhook or by the escalation job.
-        case_follow_ups(store, queue, alert_id, after, at_ms)
     return Recorded(decision.own_answer, decision.late)
 
 

@@ -10,6 +10,7 @@ and audit every action.
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -37,6 +38,7 @@ bp = Blueprint("alerts_api", __name__)
 
 MAX_LIST = 500
 DEFAULT_PAGE = 100
+_CURSOR = re.compile(r"[0-9]{1,16}:[A-Za-z0-9_.:-]{1,200}")  # <ms>:<alert id or call-back id>
 STAFF_VIEW = ("duty", "officer")
 
 
@@ -230,18 +232,15 @@ def close(alert_id: str) -> Any:
 
 
 def _page_args() -> tuple[str, int, str]:
-    """(station, limit, cursor) of a paged list; a 422 naming the bad parameter otherwise. An
-    officer always gets their own station; duty may pass ``station``."""
-    raw_limit = request.args.get("limit", str(DEFAULT_PAGE))
-    if not (raw_limit.isascii() and raw_limit.isdigit() and len(raw_limit) <= 3
-            and 1 <= int(raw_limit) <= MAX_LIST):
-        abort(make_response(_error(422, f"limit: a whole number from 1 to {MAX_LIST}")))
+    """(station, limit, cursor) of a paged list (``api.params``: a bad value is a 400 naming it,
+    a large ``limit`` is clamped). An officer always gets their own station; duty may pass
+    ``station``."""
+    limit = params.page_size(request.args, DEFAULT_PAGE, MAX_LIST)
     cursor = request.args.get("cursor", "")
-    score, _, member = cursor.partition(":")
-    if cursor and not (score.isascii() and score.isdigit() and len(score) <= 16 and member):
-        abort(make_response(_error(422, "cursor: use next_cursor from the previous page")))
+    if cursor and not _CURSOR.fullmatch(cursor):
+        params.refuse("cursor", "use next_cursor from the previous page")
     station = station_scope(g.user) or request.args.get("station", "")
-    return station, int(raw_limit), cursor
+    return station, limit, cursor
 
 
 @bp.get("/api/v1/alerts/urgent")

@@ -7,10 +7,17 @@ from typing import Iterator
 
 import pytest
 import redis as redis_lib
+from hypothesis import HealthCheck, settings
 
 from config import EXAMPLE_CONFIG, Config, load_config
 from tests import servers
 from tests.staff import sign_in
+
+# CI is a loaded 2-core box: generation speed and per-example time say nothing about our code,
+# so neither may fail a property test (each test still sets its own example count).
+settings.register_profile("ci", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")

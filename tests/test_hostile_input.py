@@ -139,6 +139,8 @@ def test_a_non_ascii_webhook_signature_is_refused(client, config, redis, signatu
 LISTS = [
     ("/api/v1/alerts", ("limit", "before_ms", "day")),
     ("/api/v1/alerts/unregistered", ("days",)),
+    ("/api/v1/alerts/urgent", ("limit", "cursor")),
+    ("/api/v1/alerts/callbacks", ("limit", "cursor")),
     ("/api/v1/dead-letters", ("limit", "queue")),
     ("/api/v1/audit", ("limit", "before")),
     ("/api/v1/clues", ("limit", "before_ms", "status")),
@@ -151,7 +153,8 @@ BAD_VALUES = {"limit": ["abc", "0", "-1", "1.5", "１０", "²", "1e3", "9" * 40
               "before": ["abc", "-1", "1-", "１-0", "$", "9" * 40 + "-0"],
               "day": ["2024", "20241301", "abc", "２０２４０１０１", "-1"],
               "status": ["everything", "é"],
-              "queue": ["nope", "é"]}
+              "queue": ["nope", "é"],
+              "cursor": ["abc", ":a1", "1:", "１:a1", "1:é", "9" * 40 + ":a1"]}
 
 
 @pytest.fixture
