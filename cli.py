@@ -1,7 +1,7 @@
 """``endfraud``: the one entry point. Each process runs on its own, or all together in demo mode.
 
     endfraud web          the Flask app under gunicorn (never Flask's development server)
-    endfraud worker       durable-queue consumers (warnings, broadcasts, slow bot replies)
+    endfraud worker       durable-queue consumers (warnings, broadcasts, slow bot replies, screenshots)
     endfraud scheduler    the single APScheduler process (a second copy idles as standby)
     endfraud sandbox      the local WeChat API simulator and simulated citizen phones
     endfraud demo         embedded Redis + all of the above, stopped together by Ctrl-C

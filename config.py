@@ -188,6 +188,14 @@ class BroadcastConfig:
 
 
 @dataclass(frozen=True)
+class ScreenshotConfig:
+    # OCR of one screenshot takes ~0.5-2 s on 2 cores; past this the citizen is told to resend.
+    ocr_timeout_s: float = 15.0
+    # onnxruntime threads per inference (one inference at a time per worker process).
+    ocr_threads: int = 2
+
+
+@dataclass(frozen=True)
 class Config:
     service: ServiceConfig = field(default_factory=ServiceConfig)
     redis: RedisConfig = field(default_factory=RedisConfig)
@@ -200,6 +208,7 @@ class Config:
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     broadcast: BroadcastConfig = field(default_factory=BroadcastConfig)
+    screenshots: ScreenshotConfig = field(default_factory=ScreenshotConfig)
 
     @property
     def data_path(self) -> Path:
@@ -328,6 +337,10 @@ def _validate(config: Config) -> None:
         if not 0 <= getattr(config.metrics, key) <= 65535:
             raise ConfigError(f"metrics.{key}: out of range: {getattr(config.metrics, key)}")
     _validate_sms(config)
+    if config.screenshots.ocr_timeout_s <= 0:
+        raise ConfigError(f"screenshots.ocr_timeout_s: must be positive, got {config.screenshots.ocr_timeout_s}")
+    if not 1 <= config.screenshots.ocr_threads <= 64:
+        raise ConfigError(f"screenshots.ocr_threads: must be 1..64, got {config.screenshots.ocr_threads}")
     _validate_broadcast(config)
     console = config.console
     for key in ("login_max_failures_per_pair", "login_first_delay_s", "login_max_failures_per_ip",

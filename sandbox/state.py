@@ -412,6 +412,15 @@ class SandboxState:
             self.log.add("citizen", openid, {"msgtype": "event", "event": "VIEW", "url": url})
             return Interaction(openid, int(self.clock.now()), "VIEW", url)
 
+    def send_media_message(self, openid: str, payload: dict[str, Any]) -> tuple[int, int]:
+        """A non-text message (an image: sandbox/media.py) from a follower: logged in the chat,
+        opens the 48 h window like any message; returns (CreateTime, MsgId) for its XML."""
+        with self._lock:
+            _, now = self._acting_follower(openid)
+            self._next_incoming_msgid += 1
+            self.log.add("citizen", openid, payload)
+            return int(now), self._next_incoming_msgid
+
     def claim_phone(self, openid: str, phone: str) -> None:
         with self._lock:
             citizen = self.citizen(openid)

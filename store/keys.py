@@ -75,6 +75,7 @@ in one slot. ``tests/test_cluster.py`` runs each such operation on a real 3-mast
 | ``bcm:{bcm:<msg_id % 64>}`` | hash: msg_id → run id | none | MASSSENDJOBFINISH → run |
 | ``bq:{f:<b>}:<yyyymm>`` | hash: openid → mass sends received that month | ~2 months | broadcasts.quota (same bucket/tag as the follower records) |
 | ``rl:{rl:<api>}:<unix s>`` | string counter | 2 s | broadcasts.throttle: API calls per second across workers |
+| ``shot:<job_id>`` | hash: status, reply, line count, OCR ms, fraud type, AES-GCM sealed recognised lines, ``sent_ms`` marker | 7 days | worker.screenshot_jobs: one screenshot check's result (single key) |
 
 Later features add their keys here, each documented in this table.
 """
@@ -449,3 +450,10 @@ def follower_last_active_bucket(bucket: int) -> str:
 
 def api_rate(api: str, second: int) -> str:
     return f"rl:{{rl:{api}}}:{second}"
+
+
+# ---- screenshot checks --------------------------------------------------------------------
+
+
+def screenshot_result(job_id: str) -> str:
+    return f"shot:{job_id}"

@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 
 # Modules whose @job handlers the worker runs; features add theirs here.
 JOB_MODULES: tuple[str, ...] = ("worker.bot_jobs", "registration.jobs",
-                               "worker.broadcast_jobs", "worker.warning_jobs")
+                               "worker.broadcast_jobs", "worker.warning_jobs",
+                               "worker.screenshot_jobs")
 
 
 def load_job_modules() -> None:
