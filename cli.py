@@ -1,7 +1,7 @@
 """``endfraud``: the one entry point. Each process runs on its own, or all together in demo mode.
 
     endfraud web          the Flask app under gunicorn (never Flask's development server)
-    endfraud worker       durable-queue consumers (warnings, broadcasts, slow bot replies)
+    endfraud worker       durable-queue consumers (warnings, broadcasts, slow bot replies, screenshots)
     endfraud scheduler    the single APScheduler process (a second copy idles as standby)
     endfraud sandbox      the local WeChat API simulator and simulated citizen phones
     endfraud demo         embedded Redis + all of the above, stopped together by Ctrl-C
@@ -12,12 +12,14 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any, Sequence
 
 from config import Config, ConfigError, load_config
@@ -27,10 +29,21 @@ def _load(args: argparse.Namespace) -> Config:
     return load_config(getattr(args, "config", None))
 
 
-def cmd_web(args: argparse.Namespace) -> int:
-    from gunicorn.app.base import BaseApplication
+def web_metrics_dir(config: Config) -> Path:
+    """prometheus_client's multiprocess directory for this web server (one per port, so two web
+    servers on one machine never sum each other's files)."""
+    return config.data_path / f"prometheus-web-{config.service.port}"
 
+
+def cmd_web(args: argparse.Namespace) -> int:
     config = _load(args)
+    # Before gunicorn (or anything) imports prometheus_client: it picks its storage at import.
+    from telemetry.multiproc import mark_worker_dead, prepare_multiprocess_dir
+
+    metrics_dir = web_metrics_dir(config)
+    prepare_multiprocess_dir(metrics_dir)
+    from gunicorn.app.base import BaseApplication
+    from telemetry.logs import gunicorn_logconfig
 
     class WebServer(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -42,6 +55,9 @@ def cmd_web(args: argparse.Namespace) -> int:
             self.cfg.set("timeout", 30)
             self.cfg.set("accesslog", None)
             self.cfg.set("loglevel", config.service.log_level.lower())
+            self.cfg.set("logconfig_dict", gunicorn_logconfig(config.service.log_format,
+                                                              config.service.log_level))
+            self.cfg.set("child_exit", lambda _server, worker: mark_worker_dead(worker.pid))
             if "control_socket_disable" in self.cfg.settings:
                 # gunicorn >= 25 opens a control socket at a fixed per-user path by default;
                 # two servers on one machine (web + sandbox) would fight over it.
@@ -50,8 +66,8 @@ def cmd_web(args: argparse.Namespace) -> int:
         def load(self) -> Any:
             from app import configure_logging, create_app
 
-            configure_logging(config)
-            return create_app(config)
+            configure_logging(config, "web")
+            return create_app(config, metrics_dir=str(metrics_dir))
 
     WebServer().run()
     return 0
@@ -64,13 +80,27 @@ def _stop_event() -> threading.Event:
     return stop
 
 
+def _serve_metrics(config: Config, port: int | None, configured: int, role: str) -> Any:
+    """The process's own /metrics on ``--metrics-port`` (else the configured port; 0: none)."""
+    from telemetry.exposition import serve
+
+    chosen = configured if port is None else port
+    if not chosen:
+        return None
+    server = serve(config.metrics.host, chosen)
+    logging.getLogger(__name__).info("%s metrics on http://%s:%d/metrics", role,
+                                     config.metrics.host, chosen)
+    return server
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from app import configure_logging
     from store.redis import connect
     from worker.process import run_worker
 
     config = _load(args)
-    configure_logging(config)
+    configure_logging(config, "worker")
+    _serve_metrics(config, args.metrics_port, config.metrics.worker_port, "worker")
     run_worker(config, connect(config), _stop_event())
     return 0
 
@@ -81,7 +111,8 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     from store.redis import connect
 
     config = _load(args)
-    configure_logging(config)
+    configure_logging(config, "scheduler")
+    _serve_metrics(config, args.metrics_port, config.metrics.scheduler_port, "scheduler")
     run_scheduler(config, connect(config), _stop_event())
     return 0
 
@@ -134,6 +165,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     cluster = bool(getattr(args, "cluster", False))
     redis_children: list[subprocess.Popen[bytes]] = []
     children: list[subprocess.Popen[bytes]] = []
+    metrics_ports: dict[str, list[int]] = {}
     stop = _stop_event()
     try:
         if cluster:
@@ -148,19 +180,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
             wait_until_up(embedded_url(config))
         exe = [sys.executable, "-m", "cli"]
         roles = CLUSTER_ROLES if cluster else ("sandbox", "worker", "scheduler", "web")
+        configured = {"worker": config.metrics.worker_port,
+                      "scheduler": config.metrics.scheduler_port}
         for role in roles:
-            child_env = env
+            child_env, extra = env, []
             if role == "web2":
                 # The second web process: same app on the next free demo port (the sandbox
                 # delivers WeChat's pushes to the first; either takes alerts and the console).
                 child_env = {**env, "ENDFRAUD_SERVICE__PORT": str(_second_web_port(config))}
                 role = "web"
-            children.append(subprocess.Popen([*exe, role], env=child_env,
+            if role in configured:
+                # Each worker and scheduler serves its own /metrics: the first on the configured
+                # port (if any), the others on free ones.
+                taken = metrics_ports.setdefault(role, [])
+                port = (configured[role] if not taken and configured[role] else _free_port())
+                taken.append(port)
+                extra = ["--metrics-port", str(port)]
+            children.append(subprocess.Popen([*exe, role, *extra], env=child_env,
                                               cwd=os.path.dirname(__file__)))
         if not _wait_healthy(config, stop, children + redis_children):
             return 1
         password = seed_demo(config, connect(config))
-        _print_demo_banner(config, password, cluster)
+        _print_demo_banner(config, password, metrics_ports, cluster)
         while not stop.is_set():
             if any(child.poll() is not None for child in children):
                 print("endfraud demo: a process exited; stopping the others", file=sys.stderr)
@@ -230,7 +271,16 @@ def _wait_healthy(config: Config, stop: threading.Event,
     return False
 
 
-def _print_demo_banner(config: Config, password: str, cluster: bool = False) -> None:
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _print_demo_banner(config: Config, password: str, metrics_ports: dict[str, list[int]],
+                       cluster: bool = False) -> None:
     web = config.service.public_url
     sandbox = f"http://{config.sandbox.host}:{config.sandbox.port}"
     lines = [
@@ -240,6 +290,10 @@ def _print_demo_banner(config: Config, password: str, cluster: bool = False) -> 
         f"  simulated phone    {sandbox}/sandbox/phone",
         f"  staff console      {web}/console/   user: admin   password: {password}",
         f"  health             {web}/healthz",
+        f"  metrics            {web}/metrics   worker http://{config.metrics.host}:"
+        f"{metrics_ports['worker'][0]}/metrics   scheduler http://{config.metrics.host}:"
+        f"{metrics_ports['scheduler'][0]}/metrics"
+        + ("   (each worker and scheduler: its own port)" if cluster else ""),
         f"  data (Redis AOF)   {config.data_path / ('redis-cluster' if cluster else 'redis')}",
         "",
     ]
@@ -259,6 +313,10 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", help="config file (default: $ENDFRAUD_CONFIG or config.toml)")
     sub = parser.add_subparsers(dest="command", required=True)
+    metrics_port = argparse.ArgumentParser(add_help=False)
+    metrics_port.add_argument("--metrics-port", type=int, default=None,
+                              help="serve Prometheus metrics on this port (0: off; default: "
+                                   "metrics.worker_port / metrics.scheduler_port)")
     for name, fn, help_text in (
         ("web", cmd_web, "serve the webhook, APIs and console under gunicorn"),
         ("worker", cmd_worker, "run durable-queue consumers"),
@@ -267,7 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("demo", cmd_demo, "run everything locally with the simulator and embedded Redis"),
         ("check", cmd_check, "scam-check texts from stdin (lines or JSON lines)"),
     ):
-        command = sub.add_parser(name, help=help_text)
+        parents = [metrics_port] if name in ("worker", "scheduler") else []
+        command = sub.add_parser(name, help=help_text, parents=parents)
         command.set_defaults(func=fn)
         if name == "demo":
             command.add_argument("--cluster", action="store_true",

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 
 import redis as redis_lib
 
@@ -76,7 +75,8 @@ def test_redis_restart_mid_run_loses_nothing_and_warns_nobody_twice(tmp_path):
             proc, _ = servers.start_redis(tmp_path / "r", port=port, appendonly=True)
             assert live.post([alert_body(f"s{i}", PHONE) for i in range(10)]).status_code == 202
             live.wait_for(lambda: len(live.templates(owner)) >= 20, timeout_s=60)
-            time.sleep(0.5)
+            # Count once every job is acknowledged: after that nothing can send again.
+            live.wait_for(lambda: live.queue.depth() == 0, timeout_s=60)
             assert len(live.templates(owner)) == 20
             assert live.sbx.stats()["duplicates"].get("template", 0) == 0
     finally:
