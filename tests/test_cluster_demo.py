@@ -16,6 +16,7 @@ from store.phones import PhoneVault
 from tests.conftest import make_config
 from tests.servers import free_port
 from tests.test_processes import _read_banner, _wait_http
+from worker.queues import ALL_QUEUES
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -76,7 +77,8 @@ def test_cluster_demo_warns_through_either_web_process_and_restart_keeps_data(tm
                 == {"redis": True, "web": True, "worker": True, "scheduler": True,
                     "consumers": True}
             # Three workers, each with a consumer per queue, all healthy.
-            assert len(state["consumer"]) == 9 and all(state["consumer"].values())
+            assert len(state["consumer"]) == 3 * len(ALL_QUEUES)
+            assert all(state["consumer"].values())
         store = redis_lib.RedisCluster(host="127.0.0.1", port=redis_base, decode_responses=True)
         roles = [redis_lib.Redis(port=redis_base + i).info("replication")["role"]
                  for i in range(6)]
