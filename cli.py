@@ -300,10 +300,10 @@ def _print_demo_banner(config: Config, password: str, metrics_ports: dict[str, l
     if cluster:
         first = config.redis.embedded_port
         lines[-1:-1] = [
-            f"  redis cluster      masters 127.0.0.1:{first}..{first + 2}, replicas "
-            f"{first + 3}..{first + 5}",
-            f"  second web         http://{config.service.host}:{_second_web_port(config)}/"
-            "   (3 workers, 2 schedulers: one leads)",
+            (f"  redis cluster      masters 127.0.0.1:{first}..{first + 2}, replicas "
+             f"{first + 3}..{first + 5}"),
+            (f"  second web         http://{config.service.host}:{_second_web_port(config)}/"
+             "   (3 workers, 2 schedulers: one leads)"),
         ]
     print("\n".join(lines), flush=True)
 

@@ -18,11 +18,11 @@ from typing import Any
 from alerts.model import validate_alert
 from config import Config
 from store import tallies
-from telemetry import metrics
 from store.phones import PhoneVault
 from store.redis import RedisClient, ride_out_failover
 from store.replication import Replication
 from store.streams import DurableQueue
+from telemetry import metrics
 from worker.queues import WARNINGS
 
 ACCEPTED, DUPLICATE, INVALID = "accepted", "duplicate", "invalid"

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import re
@@ -49,14 +50,14 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from alerts.links import read_token  # noqa: E402
-from alerts.signing import signed_headers  # noqa: E402
-from benchmarks.harness import percentile, wait_http  # noqa: E402
-from config import EXAMPLE_CONFIG, Config, load_config  # noqa: E402
-from store import keys, local_cluster  # noqa: E402
-from store.followers import Follower, FollowerDirectory  # noqa: E402
-from store.phones import PhoneVault  # noqa: E402
-from tests import servers  # noqa: E402
+from alerts.links import read_token
+from alerts.signing import signed_headers
+from benchmarks.harness import percentile, wait_http
+from config import EXAMPLE_CONFIG, Config, load_config
+from store import keys, local_cluster
+from store.followers import Follower, FollowerDirectory
+from store.phones import PhoneVault
+from tests import servers
 
 OPENID_CHARS = string.ascii_letters + string.digits + "_-"
 NODE_TIMEOUT_MS = 2000
@@ -226,7 +227,7 @@ def run(seconds: float = 30.0, rate: float = 50.0, audience: int = 10_000,
     sandbox_server, _ = servers.serve_wsgi(sandbox_app, sandbox_port)
     state = sandbox_app.extensions["sandbox"].state
     r = redis_lib.RedisCluster(host="127.0.0.1", port=entry_port, decode_responses=True)
-    log = open(tmp / "processes.log", "wb")
+    log = open(tmp / "processes.log", "wb")  # noqa: SIM115 - shared by every child, closed below
     procs: dict[str, subprocess.Popen[bytes]] = {}
 
     def start(name: str, role: str, extra: dict[str, str] | None = None) -> None:
@@ -434,7 +435,7 @@ def _count(state: Any, config: Config, since: int, platform: Platform, events: d
         "mass_sends_accepted": len(accepted_sends),
         "batches_repeated": sum(1 for b in batches if b.get("repeated")),
         "followers_sent_twice": sum(1 for n in per_follower.values() if n > 1),
-        "failover_s": round(done - killed, 2) if done == done else None,
+        "failover_s": None if math.isnan(done) else round(done - killed, 2),
         "p99_ms_during_failover": round(percentile(during, 0.99), 1) if during else None,
         "alerts_during_failover": len(during),
         "p50_ms": round(percentile(everything, 0.5), 1) if everything else None,

@@ -73,7 +73,8 @@ def form(ports: list[int], masters: int, timeout_s: float = 30.0) -> None:
                       for c in clients), timeout_s, "nodes did not meet")
     for i, replica in enumerate(clients[masters:]):
         master_id = clients[i % masters].execute_command("CLUSTER MYID")
-        _wait(lambda: _knows(replica, master_id), timeout_s, "replica does not know its master")
+        _wait(lambda r=replica, m=master_id: _knows(r, m), timeout_s,
+              "replica does not know its master")
         replica.execute_command("CLUSTER REPLICATE", master_id)
     wait_ready(ports, masters, len(ports) - masters, timeout_s)
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
+from redis import Redis
 
 from store import keys
 from store.redis import RedisClient
@@ -62,7 +63,7 @@ class Replication:
     def is_cluster(self) -> bool:
         return isinstance(self.redis, redis.RedisCluster)
 
-    def node_client(self, key: str) -> redis.Redis:
+    def node_client(self, key: str) -> Redis:
         """A plain client for the master that owns ``key`` (our own client when standalone)."""
         if not isinstance(self.redis, redis.RedisCluster):
             return self.redis

@@ -6,11 +6,9 @@ import random
 import socket
 import subprocess
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
-import redis
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from store import local_cluster

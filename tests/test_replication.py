@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 import redis as redis_lib
@@ -35,7 +35,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
 
 @pytest.fixture
 def replicated(pair):  # type: ignore[no-untyped-def]
-    master, master_port, replica, replica_port = pair
+    _master, master_port, replica, replica_port = pair
     primary = redis_lib.Redis(port=master_port, decode_responses=True)
     primary.flushall()
     follower = redis_lib.Redis(port=replica_port, decode_responses=True)
