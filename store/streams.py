@@ -274,13 +274,14 @@ def consume(queue: DurableQueue, handle: JobHandler, stop: threading.Event,
     READONLY or CLUSTERDOWN during a failover, MISCONF after a failed save, NOGROUP after a
     flush) or from reading an entry is logged and retried after a growing backoff; un-acked jobs
     stay in the group's pending list meanwhile. Handler errors never get here (``process`` keeps
-    them). ``progress`` advances with every completed read and every finished job, so a pool
-    whose every thread hangs stops advancing it.
+    them). ``progress`` advances after each round of the loop unless a job has been running
+    longer than ``queue.consumer_stuck_s``: one hung job (say, a call with no timeout) makes the
+    consumer report stuck even while its other threads carry on.
     """
     consumer = consumer or default_consumer_name()
     progress = progress or Progress()
     width = max(queue.config.concurrency, 1)
-    inflight: set[Future[None]] = set()
+    inflight: dict[Future[None], float] = {}  # job → when it started (monotonic s)
     group_ready = False
     next_reclaim = 0.0
     failures = 0
@@ -288,14 +289,25 @@ def consume(queue: DurableQueue, handle: JobHandler, stop: threading.Event,
 
         def run(jobs: list[Job]) -> None:
             for job in jobs:
-                inflight.add(pool.submit(_process_safely, queue, job, handle, progress))
+                inflight[pool.submit(_process_safely, queue, job, handle)] = time.monotonic()
+
+        def round_done() -> None:
+            for future in [f for f in inflight if f.done()]:
+                del inflight[future]
+                ended = future.exception()
+                if ended is not None and not isinstance(ended, Exception):
+                    raise ended  # SystemExit and the like end the consumer, as without a pool
+            now = time.monotonic()
+            if all(now - started <= queue.config.consumer_stuck_s
+                   for started in inflight.values()):
+                progress.mark()
 
         while not stop.is_set():
             if len(inflight) >= width:
-                done, _ = wait(inflight, timeout=0.5, return_when=FIRST_COMPLETED)
-                inflight.difference_update(done)
+                wait(list(inflight), timeout=0.5, return_when=FIRST_COMPLETED)
+                round_done()
                 continue
-            inflight.difference_update({f for f in inflight if f.done()})
+            round_done()
             try:
                 if not group_ready:
                     queue.ensure_group()
@@ -305,7 +317,7 @@ def consume(queue: DurableQueue, handle: JobHandler, stop: threading.Event,
                     next_reclaim = time.monotonic() + reclaim_every_s
                 if len(inflight) < width:
                     run(queue.read(consumer, count=width - len(inflight)))
-                progress.mark()
+                round_done()
                 failures = 0
             except Exception as exc:  # noqa: BLE001 - a consumer must outlive any single failure
                 failures += 1
@@ -315,15 +327,13 @@ def consume(queue: DurableQueue, handle: JobHandler, stop: threading.Event,
                 log.warning("queue %s: %s: %s; retrying in %.1f s (failure %d in a row)",
                             queue.name, type(exc).__name__, exc, delay, failures)
                 stop.wait(delay)
-        wait(inflight)
+        wait(list(inflight))
 
 
-def _process_safely(queue: DurableQueue, job: Job, handle: JobHandler,
-                    progress: Progress) -> None:
+def _process_safely(queue: DurableQueue, job: Job, handle: JobHandler) -> None:
     try:
         process(queue, job, handle)
     except Exception as exc:  # noqa: BLE001 - the pool thread must live on
         # The ack (or dead-lettering) failed: the job stays pending and is reclaimed later.
         log.warning("job %s (%s): could not be acked (%s)", job.job_id, job.type,
                     type(exc).__name__)
-    progress.mark()
