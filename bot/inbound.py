@@ -26,6 +26,8 @@ class BadSignature(Exception):
     """The request is not from WeChat (or not for this account), or is a replay of one."""
 
 
+_MSG_ID = re.compile(r"[0-9]{1,20}")
+
 class BadMessage(Exception):
     """Malformed, hostile or unparseable XML."""
 
@@ -148,6 +150,12 @@ def to_message(fields: Fields) -> Any:
     for name in ("FromUserName", "Event", "EventKey", "MsgId", "MsgID", "CreateTime"):
         if not isinstance(fields.get(name, ""), str):
             raise BadMessage(f"<{name}> must be text")
+    for name in ("MsgId", "MsgID"):
+        # WeChat's message and job ids are 64-bit numbers; the job-finish handlers read them
+        # as int (ASCII digits only: int() would also take "１２").
+        value = fields.get(name)
+        if value is not None and not _MSG_ID.fullmatch(value):
+            raise BadMessage(f"<{name}> must be a number")
     if msg_type != "event":
         return MESSAGE_TYPES.get(msg_type, UnknownMessage)(fields)
     event = fields.get("Event", "").lower()

@@ -233,6 +233,18 @@ HOSTILE_BODIES = {
                  + "</xml>"),
     "very-deep": ("<xml><FromUserName>o_x</FromUserName><MsgType>text</MsgType>"
                   + "<a>" * 2000 + "</a>" * 2000 + "</xml>"),
+    # WeChat's MsgId/MsgID is a 64-bit number; the job-finish handlers read it as one.
+    "mass-finish-msgid-not-a-number": (
+        "<xml><FromUserName>o_x</FromUserName><CreateTime>1</CreateTime><MsgType>event"
+        "</MsgType><Event>MASSSENDJOBFINISH</Event><MsgID>abc</MsgID><Status>send success"
+        "</Status><TotalCount>1</TotalCount></xml>"),
+    "template-finish-msgid-not-a-number": (
+        "<xml><FromUserName>o_x</FromUserName><CreateTime>1</CreateTime><MsgType>event"
+        "</MsgType><Event>TEMPLATESENDJOBFINISH</Event><MsgID>１２</MsgID><Status>success"
+        "</Status></xml>"),
+    "text-msgid-not-a-number": ("<xml><FromUserName>o_x</FromUserName><CreateTime>1</CreateTime>"
+                                "<MsgType>text</MsgType><Content>hi</Content><MsgId>nan</MsgId>"
+                                "</xml>"),
     "too-many-elements": ("<xml><FromUserName>o_x</FromUserName><MsgType>event</MsgType>"
                           "<Event>CLICK</Event><List>" + "<item>1</item>" * 1000
                           + "</List></xml>"),
