@@ -154,6 +154,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     env = demo_environment(load_config(path, demo=True))
     env["ENDFRAUD_CONFIG"] = path
     config = load_config(path, environ=env, demo=True)
+    busy = busy_demo_ports(config)
+    if busy:
+        for key, port in busy:
+            env_name = "ENDFRAUD_" + key.upper().replace(".", "__")
+            print(f"endfraud demo: port {port} ({key}) is already in use (another demo or "
+                  f"service?); stop it, or choose a free port: {env_name}=<port> make demo",
+                  file=sys.stderr)
+        return 1
     children: list[subprocess.Popen[bytes]] = []
     if not config.redis.url:
         # Embedded Redis as a child process, so Ctrl-C stops it with everything else.
@@ -184,6 +192,32 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if not config.redis.url:
             _stop_processes(children[:1])
     return 0
+
+
+def busy_demo_ports(config: Config) -> list[tuple[str, int]]:
+    """The ports ``endfraud demo`` would listen on that something else already holds, with
+    their config keys. Checked before anything starts: an embedded Redis that cannot bind would
+    otherwise leave the demo talking to whichever Redis answers on that port."""
+    import socket
+
+    wanted = [("service.port", config.service.host, config.service.port),
+              ("sandbox.port", config.sandbox.host, config.sandbox.port),
+              ("metrics.worker_port", config.metrics.host, config.metrics.worker_port),
+              ("metrics.scheduler_port", config.metrics.host, config.metrics.scheduler_port)]
+    if not config.redis.url:
+        wanted.append(("redis.embedded_port", "127.0.0.1", config.redis.embedded_port))
+    busy = []
+    for key, host, port in wanted:
+        if not port:
+            continue
+        with socket.socket() as probe:
+            # As the servers themselves bind: a port left in TIME_WAIT is free, a listener is not.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError:
+                busy.append((key, port))
+    return busy
 
 
 def _stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:

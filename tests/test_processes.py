@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -103,6 +104,33 @@ def demo(tmp_path):
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 cwd=PROJECT)
     yield ports, start
+
+
+def _demo_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    env = {**os.environ,
+           "ENDFRAUD_SERVICE__PORT": str(free_port()),
+           "ENDFRAUD_SERVICE__DATA_DIR": str(tmp_path / "data"),
+           "ENDFRAUD_SANDBOX__PORT": str(free_port()),
+           "ENDFRAUD_REDIS__EMBEDDED_PORT": str(free_port()), **overrides}
+    env.pop("ENDFRAUD_CONFIG", None)
+    env.pop("ENDFRAUD_SERVICE__PUBLIC_URL", None)
+    return env
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("busy", ["ENDFRAUD_SERVICE__PORT", "ENDFRAUD_REDIS__EMBEDDED_PORT"])
+def test_demo_refuses_a_busy_port_naming_it_and_starts_nothing(tmp_path, busy):
+    # Another demo already running: its Redis must not silently become this demo's store.
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        done = subprocess.run([str(PROJECT / ".venv/bin/endfraud"), "demo"],
+                              env=_demo_env(tmp_path, **{busy: str(port)}), cwd=PROJECT,
+                              capture_output=True, text=True, timeout=50)
+    assert done.returncode == 1
+    assert f"port {port}" in done.stderr and f"{busy}=<port>" in done.stderr
+    assert not (tmp_path / "data" / "redis").exists()
 
 
 def _read_banner(proc: subprocess.Popen[str], timeout_s: float = 60) -> str:
