@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-from config import Config, ConfigError, load_config
+from config import Config, ConfigError, ServiceConfig, load_config
 
 
 def _load(args: argparse.Namespace) -> Config:
@@ -133,6 +133,11 @@ def demo_environment(config: Config) -> dict[str, str]:
     """Environment for the demo's child processes: demo mode, WeChat pointed at the simulator."""
     sandbox_url = f"http://{config.sandbox.host}:{config.sandbox.port}/"
     env = dict(os.environ)
+    if (config.service.public_url.rstrip("/") == ServiceConfig.public_url
+            and config.service.port != ServiceConfig.port):
+        # Only the port was moved (ENDFRAUD_SERVICE__PORT): the simulator's webhook calls, the
+        # answer links and the banner must follow it, not reach whatever holds port 8000.
+        env["ENDFRAUD_SERVICE__PUBLIC_URL"] = f"http://127.0.0.1:{config.service.port}"
     env.update({
         "ENDFRAUD_SERVICE__MODE": "demo",
         "ENDFRAUD_WECHAT__API_BASE_URL": sandbox_url,

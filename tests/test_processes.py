@@ -133,6 +133,26 @@ def test_demo_refuses_a_busy_port_naming_it_and_starts_nothing(tmp_path, busy):
     assert not (tmp_path / "data" / "redis").exists()
 
 
+@pytest.mark.timeout(120)
+def test_demo_on_another_port_points_the_simulator_and_links_at_that_port(tmp_path):
+    env = _demo_env(tmp_path)
+    web = env["ENDFRAUD_SERVICE__PORT"]
+    proc = subprocess.Popen([str(PROJECT / ".venv/bin/endfraud"), "demo"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            cwd=PROJECT)
+    try:
+        banner = _read_banner(proc)
+        assert f"http://127.0.0.1:{web}/wechat" in banner
+        sandbox = f"http://127.0.0.1:{env['ENDFRAUD_SANDBOX__PORT']}"
+        openid = requests.post(f"{sandbox}/sandbox/api/citizens", json={}, timeout=10).json()[
+            "openid"]
+        followed = requests.post(f"{sandbox}/sandbox/api/citizens/{openid}/follow", json={},
+                                 timeout=30).json()
+        assert followed["delivered"] and followed["reply"] is not None
+    finally:
+        assert _stop(proc) == 0
+
+
 def _read_banner(proc: subprocess.Popen[str], timeout_s: float = 60) -> str:
     lines: list[str] = []
     deadline = time.monotonic() + timeout_s
