@@ -126,7 +126,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from content.check_cli import run_check
 
-    return int(run_check(sys.stdin, sys.stdout) or 0)
+    # 1 when any line failed: the count itself would wrap at 256 (exit statuses are one byte).
+    return 1 if run_check(sys.stdin, sys.stdout) else 0
 
 
 def demo_environment(config: Config) -> dict[str, str]:
