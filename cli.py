@@ -171,8 +171,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     children: list[subprocess.Popen[bytes]] = []
     if not config.redis.url:
         # Embedded Redis as a child process, so Ctrl-C stops it with everything else.
+        # Its own session: a terminal's Ctrl-C reaches the whole process group at once, and
+        # Redis must outlive the services' shutdown (we stop it last, below).
         children.append(subprocess.Popen(
-            server_args(config.redis.embedded_port, config.data_path / "redis", daemonize=False)))
+            server_args(config.redis.embedded_port, config.data_path / "redis", daemonize=False),
+            start_new_session=True))
         wait_until_up(embedded_url(config))
     exe = [sys.executable, "-m", "cli"]
     metrics_ports = {"worker": config.metrics.worker_port or _free_port(),

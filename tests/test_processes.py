@@ -153,6 +153,25 @@ def test_demo_on_another_port_points_the_simulator_and_links_at_that_port(tmp_pa
         assert _stop(proc) == 0
 
 
+@pytest.mark.timeout(120)
+def test_ctrl_c_stops_the_services_before_their_redis(tmp_path):
+    # A terminal's Ctrl-C signals the whole foreground process group at once.
+    proc = subprocess.Popen([str(PROJECT / ".venv/bin/endfraud"), "demo"],
+                            env=_demo_env(tmp_path), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, cwd=PROJECT,
+                            start_new_session=True)
+    try:
+        _read_banner(proc)
+        os.killpg(proc.pid, signal.SIGINT)
+        rest, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0
+    assert "could not remove its consumer reports" not in rest
+    assert "Connection refused" not in rest and "Connection closed by server" not in rest
+
+
 def _read_banner(proc: subprocess.Popen[str], timeout_s: float = 60) -> str:
     lines: list[str] = []
     deadline = time.monotonic() + timeout_s
