@@ -211,11 +211,25 @@ def _items(doc: Any, filename: str, errors: list[str]) -> list[tuple[str, dict[s
     return out
 
 
+# Characters XML 1.0 cannot carry (C0 controls but tab/newline/CR, surrogates, U+FFFE/U+FFFF):
+# every text here goes out inside WeChat's XML, and one of them makes the whole reply unreadable.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_safe(value: str, key: str, where: str, errors: list[str]) -> bool:
+    bad = _NOT_XML.search(value)
+    if bad:
+        errors.append(f"{where}: {key}: contains U+{ord(bad.group()):04X}, a character WeChat's "
+                      "XML cannot carry")
+    return bad is None
+
+
 def _text(item: dict[str, Any], key: str, where: str, errors: list[str]) -> str:
     value = item.get(key)
     if not isinstance(value, str) or not value.strip():
         errors.append(f"{where}: {key}: missing or empty text")
         return ""
+    _xml_safe(value, key, where, errors)
     return value
 
 
@@ -226,6 +240,8 @@ def _text_list(item: dict[str, Any], key: str, where: str, errors: list[str]) ->
     ):
         errors.append(f"{where}: {key}: must be a non-empty list of texts")
         return ()
+    for text in value:
+        _xml_safe(text, key, where, errors)
     return tuple(value)
 
 
