@@ -159,7 +159,10 @@ class Envelope:
                     text, fields.get("MsgSignature"), fields.get("TimeStamp"), fields.get("Nonce"))
             except (InvalidSignatureException, InvalidAppIdException) as exc:
                 raise InvalidReply(f"reply does not decrypt: {exc!r}") from exc
-            fields = xmltodict.parse(plain).get("xml") or {}
+            try:
+                fields = xmltodict.parse(plain).get("xml") or {}
+            except Exception as exc:  # broken XML inside the envelope: as bad as outside it
+                raise InvalidReply(f"decrypted reply is not XML: {plain[:80]!r}") from exc
         return reply_payload(fields, openid)
 
 
