@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 import threading
 import time
@@ -35,6 +36,10 @@ STREAM_MAXLEN = 1_000_000
 DEPTH_COUNT_CAP = 100_000  # depth past this is reported as the cap on Redis < 7
 
 # Idempotent enqueue: marker and stream share the queue's hash tag, so this is cluster-safe.
+# A stream entry id as Redis writes it; XRANGE would take "-", "+" or "(1-0" as ranges and
+# refuse "abc" with an error (a 500 from the retry endpoints).
+_ENTRY_ID = re.compile(r"[0-9]{1,19}-[0-9]{1,19}")  # < 2**64 each
+
 _ENQUEUE_ONCE = """
 if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then
   return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'job_id', ARGV[3],
@@ -119,6 +124,8 @@ class DurableQueue:
         return [{"entry_id": entry_id, **fields} for entry_id, fields in rows]
 
     def retry_dead_letter(self, entry_id: str) -> bool:
+        if not _ENTRY_ID.fullmatch(entry_id):
+            return False
         rows = self.redis.xrange(self.dead, min=entry_id, max=entry_id)
         if not rows:
             return False

@@ -192,3 +192,17 @@ def test_the_alert_list_never_returns_more_than_its_cap(admin, redis, config):
         store.index(f"cap{i}", now_ms + i, day, [])
     rows = admin.get("/api/v1/alerts", query_string={"day": day, "limit": "999999"}).get_json()
     assert len(rows["alerts"]) == MAX_LIST
+
+
+# -- dead-letter retries and call-back outcomes ---------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/api/v1/dead-letters/bot/{id}/retry",
+                                  "/api/v1/alerts/dead-letters/{id}/retry"])
+@pytest.mark.parametrize("entry_id", ["abc", "1-x", "１-0", "-", "+", "(1-0", "9" * 20 + "-0",
+                                      "9" * 40 + "-0"])
+def test_retrying_a_dead_letter_by_a_malformed_id_is_404_and_changes_nothing(admin, redis, path,
+                                                                           entry_id):
+    before = redis.dbsize()
+    response = admin.post(path.format(id=entry_id))
+    assert response.status_code == 404
+    assert redis.dbsize() == before
