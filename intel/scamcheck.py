@@ -18,6 +18,8 @@ list foresees. How they combine (docs/scamcheck.md):
 - level ``high`` (高度疑似诈骗): a risk-list hit, the rules' threshold, or model ≥ ``model_high``;
 - level ``suspicious`` (可疑，请核实): model ≥ ``model_suspicious``;
 - level ``none`` (未发现明显特征) otherwise. ``fraud`` is true for high and suspicious.
+- benign markers summing to ``benign_veto`` or less (an official warning, a transaction notice)
+  with no rules or risk-list finding: the model alone does not warn.
 The type comes from the rules when they found enough of one type, else from the model.
 """
 
@@ -192,7 +194,15 @@ def check_text(
                                      type_below=float(signals["model_suspicious"]))
                   if isinstance(scam_model, ScamModel) else None)
     model_p = prediction.p_fraud if prediction else None
-    level = _level(rules_fraud, bool(risk_hits), model_p, signals)
+    benign_total = sum(f.weight for f in benign)
+    if not rules_fraud and not risk_hits and benign_total <= float(signals["benign_veto"]):
+        # The rules recognised the sender's kind (a warning that says what an institution never
+        # does, a transaction notice) and found nothing against it: the model alone, which
+        # reads the same scam vocabulary in warnings and notices, does not overrule that.
+        model_p_for_level = None
+    else:
+        model_p_for_level = model_p
+    level = _level(rules_fraud, bool(risk_hits), model_p_for_level, signals)
     is_fraud = level != "none"
     if is_fraud and not typed_by_rules:
         # Shared signals alone (a link plus urgency) are enough to warn, not to name a type;
