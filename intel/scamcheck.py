@@ -19,7 +19,8 @@ list foresees. How they combine (docs/scamcheck.md):
 - level ``suspicious`` (可疑，请核实): model ≥ ``model_suspicious``;
 - level ``none`` (未发现明显特征) otherwise. ``fraud`` is true for high and suspicious.
 - benign markers summing to ``benign_veto`` or less (an official warning, a transaction notice)
-  with no rules or risk-list finding: the model alone does not warn.
+  with no rules or risk-list finding, or a text shorter than ``model_min_chars`` (a greeting):
+  the model alone does not warn.
 The type comes from the rules when they found enough of one type, else from the model.
 """
 
@@ -195,10 +196,13 @@ def check_text(
                   if isinstance(scam_model, ScamModel) else None)
     model_p = prediction.p_fraud if prediction else None
     benign_total = sum(f.weight for f in benign)
-    if not rules_fraud and not risk_hits and benign_total <= float(signals["benign_veto"]):
-        # The rules recognised the sender's kind (a warning that says what an institution never
-        # does, a transaction notice) and found nothing against it: the model alone, which
-        # reads the same scam vocabulary in warnings and notices, does not overrule that.
+    too_short = len(re.sub(r"\s", "", plain)) < int(signals["model_min_chars"])
+    if not rules_fraud and not risk_hits and (
+            too_short or benign_total <= float(signals["benign_veto"])):
+        # A greeting gives the model too little to judge. Or the rules recognised the sender's
+        # kind (a warning that says what an institution never does, a transaction notice) and
+        # found nothing against it: the model alone, which reads the same scam vocabulary in
+        # warnings and notices, does not overrule that.
         model_p_for_level = None
     else:
         model_p_for_level = model_p
