@@ -40,7 +40,8 @@ RiskLookup = Callable[[str], Mapping[str, Any] | None]
 # A URL with a scheme, a bare domain (t.cn/xx, etchyhy.com) or a masked one (***.***.cn):
 # scam SMS quoted in the press are often masked, and the mask itself still marks a link.
 _URL = re.compile(
-    r"(?:https?://)?(?:[a-z0-9*-]+\.)+(?:com|cn|cc|net|top|xyz|vip|org|info|me|io|club|site)"
+    r"(?:https?://)?(?:[a-z0-9*-]+\.)+(?:com|cn|cc|net|top|xyz|vip|org|info|me|io|club|site|tw|hk"
+    r"|app|shop|link|live|icu)(?![a-z0-9])"
     r"(?:/[^\s，。！!,]*)?|https?://[^\s，。！!,]+",
 )
 _IP_URL = re.compile(r"(?:https?://)?\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?(?:/\S*)?")
@@ -116,7 +117,8 @@ def _link_findings(text: str, library: Library) -> list[_Finding]:
             findings.append(_Finding(_label(library, "ip_link", link), signals["ip_link_weight"]))
         elif any(domain == d or domain.endswith("." + d) for d in tables["official"]):
             continue
-        elif "*" in domain:
+        elif "*" in domain or re.search(r"(?:^|\.)x{3,}\.", domain):
+            # Press quotes mask the domain as ***.cn or xxx.tw: a link all the same.
             findings.append(_Finding(_label(library, "masked_link", link), signals["masked_link_weight"]))
         elif any(brand in domain for brand in tables["brands"]) or re.search(r"l0086|1oo86", domain):
             findings.append(_Finding(_label(library, "lookalike", domain), signals["lookalike_weight"]))
