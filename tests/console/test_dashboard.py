@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 
 from console import charts, stats
-from store import metrics
+from store import keys, metrics
+from store.followers import Follower, FollowerDirectory
 from store.streams import DurableQueue
 
 
@@ -64,12 +65,25 @@ def test_dashboard_page_for_propaganda_has_no_alert_figures(login_as, redis):
 
 
 def test_dashboard_reads_counters_only_with_a_million_followers_counted(login_as, redis):
-    # The gauges say a million; nothing is scanned, so the page is as fast as with ten.
-    redis.hset("reg:{stats}", mapping={"followers": 1_000_000, "bound": 640_000})
-    started = time.perf_counter()
-    data = login_as("admin").get("/api/v1/dashboard").get_json()
-    assert time.perf_counter() - started < 0.5
+    # The gauges say a million; no follower record is read and nothing is scanned, so the page
+    # costs the same with ten or a million (its speed is in benchmarks/dashboard.py).
+    redis.hset(keys.registration_stats(), mapping={"followers": 1_000_000, "bound": 640_000})
+    directory = FollowerDirectory(redis, None)  # type: ignore[arg-type]
+    for index in range(20):
+        directory.save(Follower(f"oDASHBOARD{index:018d}", True, 0, "o1", "c1", ""))
+    client = login_as("admin")
+    with redis.monitor() as monitor:
+        data = client.get("/api/v1/dashboard").get_json()
+        redis.echo("dashboard-request-done")  # MONITOR shows it after every command before it
+        commands = []
+        for entry in monitor.listen():
+            if "dashboard-request-done" in entry["command"]:
+                break
+            commands.append(entry["command"])
     assert data["totals"] == {"followers": 1_000_000.0, "bound": 640_000.0}
+    follower_records = keys.follower_records_bucket(0).split("{")[0]
+    assert commands and not [c for c in commands if follower_records in c]
+    assert not [c for c in commands if c.split()[0].upper() in ("SCAN", "KEYS", "HSCAN")]
 
 
 def test_bar_chart_escapes_station_names():
