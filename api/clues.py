@@ -16,10 +16,10 @@ from typing import Any
 from flask import Blueprint, abort, current_app, g, jsonify, request
 
 from api import params
-from intel import reports, risklist
 from console import audit
 from console.auth import require_role
 from content.store import effective_library
+from intel import reports, risklist
 
 bp = Blueprint("clues_api", __name__, url_prefix="/api/v1")
 

@@ -1,5 +1,9 @@
 """`endfraud check`: run the bot's scam check over texts from stdin, one JSON result per line.
 
+Each result keeps ``fraud``, ``fraud_type``, ``score`` (the rules' score) and ``reason``, and
+adds ``level`` (high | suspicious | none), ``verdict`` (高度疑似诈骗 / 可疑，请核实 /
+未发现明显特征) and ``model_p`` (the trained model's fraud probability).
+
 Input lines are plain text or JSON objects with a ``text`` field (decided per line: a line that
 starts with ``{`` is JSON). Empty lines are skipped; a line that cannot be read yields an object
 with an ``error`` field so a batch never stops half-way.
@@ -10,8 +14,8 @@ from __future__ import annotations
 import json
 from typing import IO, Any
 
-from intel.scamcheck import check_text
 from content.library import Library, load_library
+from intel.scamcheck import check_text
 
 
 def _text_of(line: str) -> str:
@@ -40,6 +44,9 @@ def run_check(stdin: IO[str], stdout: IO[str], library: Library | None = None) -
                 "fraud_type": result.fraud_type,
                 "score": result.score,
                 "reason": result.reason,
+                "level": result.level,
+                "verdict": library.signals["verdicts"][result.level],
+                "model_p": result.model_p,
             }
         except ValueError as exc:  # json.JSONDecodeError is a ValueError
             failures += 1

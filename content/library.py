@@ -462,6 +462,10 @@ def _check_signals(doc: Any, errors: list[str]) -> dict[str, Any]:
                 "model_type_min"):
         if not isinstance(doc.get(key), (int, float)):
             errors.append(f"{filename}: {key}: must be a number")
+    verdicts = doc.get("verdicts")
+    if not isinstance(verdicts, dict) or not all(
+            isinstance(verdicts.get(level), str) for level in ("high", "suspicious", "none")):
+        errors.append(f"{filename}: verdicts: must name the high, suspicious and none verdicts")
     for group in ("generic", "benign"):
         specs = doc.get(group)
         if not isinstance(specs, list):

@@ -42,6 +42,7 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     "lookup_miss": ("value",),
     "check_ask": (),
     "check_fraud": ("type_name", "reason", "advice", "article_url"),
+    "check_suspicious": ("type_name", "reason", "advice", "article_url"),
     "check_clean": (),
     "knowledge_list_item": ("type_name", "article_url"),
     "knowledge_detail": ("type_name", "warning_signs", "typical_scripts"),

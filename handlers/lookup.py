@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from intel import risklist
 from bot.dialogs import end_dialog, start_dialog
 from bot.registry import registry
+from intel import risklist
 
 DIALOG = "lookup"
 DIALOG_TIMEOUT_S = 300

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from intel import reports
 from bot.dialogs import current_dialog, end_dialog, start_dialog
 from bot.registry import registry
+from intel import reports
 from intel.scamcheck import check_text, extract_links, extract_numbers
 
 DIALOG = "report"

@@ -1,19 +1,20 @@
 """我要核验: free text is scored by the scam check; a bare number or link is looked up first.
 
-The reply names the most likely fraud type, quotes what was found, gives the advice and the
-article link — or says no known pattern was found and how to verify (96110). Numbers and links
-on the risk list flag the text on their own. The check is pure and takes milliseconds.
+Three verdicts (intel.scamcheck levels): 高度疑似诈骗 names the type, quotes what was found,
+gives the advice and the article link; 可疑，请核实 does the same and says how to verify first;
+未发现明显特征 says that this proves nothing and how to verify (96110). Numbers and links on the
+risk list flag the text on their own. The check is pure and takes well under a millisecond.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from intel import risklist
 from bot.registry import registry
-from intel.scamcheck import CheckResult, bare_value, check_text
 from handlers.knowledge import article_url, type_url
 from handlers.lookup import hit_reply, lookup_reply
+from intel import risklist
+from intel.scamcheck import CheckResult, bare_value, check_text
 
 MAX_ADVICE = 2
 
@@ -27,7 +28,8 @@ def verdict_reply(ctx: Any, result: CheckResult) -> str:
         return ctx.reply("check_clean")
     url = (article_url(ctx, result.article_id) if result.article_id
            else type_url(ctx, ctx.library, result.fraud_type))
-    return ctx.reply("check_fraud", type_name=result.type_name, reason=result.reason,
+    name = "check_fraud" if result.level == "high" else "check_suspicious"
+    return ctx.reply(name, type_name=result.type_name, reason=result.reason,
                      advice="；".join(result.advice[:MAX_ADVICE]), article_url=url)
 
 

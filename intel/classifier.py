@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from intel.normalize import normalize_text
 
@@ -33,14 +34,16 @@ _LINK = re.compile(
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 
 
-def feature_text(text: str) -> str:
-    """The normalised text with links and digit runs folded, as the n-grams see it."""
-    return _DIGITS.sub("0", _LINK.sub(LINK_MARK, normalize_text(text)))
+def feature_text(text: str, normalized: bool = False) -> str:
+    """The normalised text with links and digit runs folded, as the n-grams see it.
+    ``normalized``: the caller already applied ``normalize_text``."""
+    plain = text if normalized else normalize_text(text)
+    return _DIGITS.sub("0", _LINK.sub(LINK_MARK, plain))
 
 
-def ngrams(text: str) -> set[str]:
+def ngrams(text: str, normalized: bool = False) -> set[str]:
     """The set of character n-grams of ``feature_text(text)``; spaces and ends are marked."""
-    folded = " " + re.sub(r"\s+", " ", feature_text(text)).strip() + " "
+    folded = " " + re.sub(r"\s+", " ", feature_text(text, normalized)).strip() + " "
     grams: set[str] = set()
     for n in NGRAM_SIZES:
         for i in range(len(folded) - n + 1):
@@ -62,32 +65,34 @@ class Prediction:
 class ScamModel:
     """Weights loaded from the shipped file; ``predict`` is pure."""
 
-    def __init__(self, data: dict) -> None:
+    def __init__(self, data: dict[str, Any]) -> None:
         self.types: tuple[str, ...] = tuple(data["types"])
         self.fraud_bias: float = float(data["fraud_bias"])
         self.type_bias: tuple[float, ...] = tuple(data["type_bias"])
         # n-gram → [idf, fraud weight, type weights...]
         self.weights: dict[str, list[float]] = data["weights"]
-        self.meta: dict = data.get("meta", {})
+        self.meta: dict[str, Any] = data.get("meta", {})
 
-    def predict(self, text: str) -> Prediction:
-        rows = [self.weights[g] for g in ngrams(text) if g in self.weights]
+    def predict(self, text: str, normalized: bool = False,
+                type_below: float = 0.0) -> Prediction:
+        """``type_below``: skip the type model (fraud_type "other", p_type 0) when p_fraud is
+        below it; the check only names a type for texts it warns about, and the type model
+        is most of the cost."""
+        rows = [self.weights[g] for g in ngrams(text, normalized) if g in self.weights]
         norm = math.sqrt(sum(r[0] * r[0] for r in rows)) or 1.0
-        fraud_logit = self.fraud_bias
+        xs = [r[0] / norm for r in rows]
+        p_fraud = _sigmoid(self.fraud_bias + sum(x * r[1] for x, r in zip(xs, rows)))
+        if p_fraud < type_below:
+            return Prediction(p_fraud=p_fraud, fraud_type="other", p_type=0.0)
         type_logits = list(self.type_bias)
-        for row in rows:
-            x = row[0] / norm
-            fraud_logit += x * row[1]
+        for x, row in zip(xs, rows):
             for k in range(len(type_logits)):
                 type_logits[k] += x * row[2 + k]
         top = max(type_logits)
         exps = [math.exp(v - top) for v in type_logits]
         best = max(range(len(exps)), key=exps.__getitem__)
-        return Prediction(
-            p_fraud=_sigmoid(fraud_logit),
-            fraud_type=self.types[best],
-            p_type=exps[best] / sum(exps),
-        )
+        return Prediction(p_fraud=p_fraud, fraud_type=self.types[best],
+                          p_type=exps[best] / sum(exps))
 
 
 def _sigmoid(x: float) -> float:

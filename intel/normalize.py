@@ -32,8 +32,12 @@ _CHINESE_DIGITS = str.maketrans("〇零一二三四五六七八九幺洞", "0012
 _CHINESE_NUMBER = re.compile(r"[〇零一二三四五六七八九幺洞]{5,}")
 _SPACE = re.compile(r"[^\S\n]+")
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
-# Whitespace between two CJK characters, or between a digit and a digit: padding, not a word break.
-_CJK_GAP = re.compile(rf"(?<=[{_CJK}])[^\S\n]+(?=[{_CJK}])")
+_PUNCT = r",.!?:;、。，！？：；“”‘’（）()【】《》"
+# Whitespace next to a CJK character or punctuation, or between two digits: Chinese puts no
+# spaces between words, so these are padding ("点 赞 ２ 元"), not word breaks.
+_CJK_GAP = re.compile(
+    rf"(?<=[{_CJK}{_PUNCT}])[^\S\n]+|[^\S\n]+(?=[{_CJK}{_PUNCT}])"
+)
 _DIGIT_GAP = re.compile(r"(?<=\d)[^\S\n]+(?=\d)")
 # Three or more single ASCII letters/digits separated by single spaces: "h t t p", "v x".
 _SPACED_LETTERS = re.compile(r"(?<![a-z0-9])(?:[a-z0-9] ){2,}[a-z0-9](?![a-z0-9])")
@@ -44,7 +48,9 @@ _WECHAT = re.compile(
     r"(?<![a-z0-9])(?:wechat|weixin|wei信|vx|wx|v信|vxin)(?![a-z0-9])"
     r"|[威薇徽维危卫胃]信(?![息用号任])|微❤|微x(?![a-z])"
 )
-_ADD_WECHAT = re.compile(r"(?<=[加+＋])[ ]?(?:[v薇威](?![a-z0-9信])|微(?!信|博|笑|软|小|型|调|弱|波))")
+_ADD_WECHAT = re.compile(
+    r"(?<=[加+＋])[ ]?(?:[v薇威](?![a-z0-9信])|微(?!信|博|笑|软|小|型|调|弱|波))"
+)
 _QQ = re.compile(r"扣扣|(?<![a-z])q q(?![a-z])|企鹅号")
 # Word forms that OpenCC's character-level t2s leaves in their Taiwan/Hong Kong shape.
 _REGIONAL_WORDS = (

@@ -19,8 +19,8 @@ from typing import Any, Callable, Iterable
 import redis as redis_lib
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from intel import risklist
 from config import Config
+from intel import risklist
 from store import keys
 from store.phones import PhoneVault
 from store.redis import RedisClient

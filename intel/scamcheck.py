@@ -143,7 +143,7 @@ def _type_scores(text: str, library: Library) -> dict[str, tuple[float, list[_Fi
 def _risk_findings(text: str, risk_lookup: RiskLookup | None) -> list[Mapping[str, Any]]:
     if risk_lookup is None:
         return []
-    hits = []
+    hits: list[Mapping[str, Any]] = []
     # Whole links: the risk list keys shortener links (t.cn/<path>) by path, others by domain.
     for value in extract_numbers(text) + extract_links(text):
         hit = risk_lookup(value)
@@ -188,7 +188,9 @@ def check_text(
     rules_fraud = total >= signals["threshold"]
     typed_by_rules = best_score >= signals["min_type_score"] or bool(risk_hits)
     scam_model = shipped_model() if model is SHIPPED else model
-    prediction = scam_model.predict(plain) if isinstance(scam_model, ScamModel) else None
+    prediction = (scam_model.predict(plain, normalized=True,
+                                     type_below=float(signals["model_suspicious"]))
+                  if isinstance(scam_model, ScamModel) else None)
     model_p = prediction.p_fraud if prediction else None
     level = _level(rules_fraud, bool(risk_hits), model_p, signals)
     is_fraud = level != "none"
@@ -196,7 +198,7 @@ def check_text(
         # Shared signals alone (a link plus urgency) are enough to warn, not to name a type;
         # the model names one when it is confident enough.
         confident = prediction is not None and prediction.p_type >= signals["model_type_min"]
-        best_id = prediction.fraud_type if confident else "other"
+        best_id = prediction.fraud_type if prediction is not None and confident else "other"
 
     # Strongest evidence first: that is what the reply quotes.
     evidence = sorted(best_found + shared, key=lambda f: f.weight, reverse=True)

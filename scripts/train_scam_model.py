@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from intel.classifier import MODEL_PATH  # noqa: E402
-from intel.corpus import ROOT as CORPORA, read_dir  # noqa: E402
+from intel.corpus import ROOT as CORPORA  # noqa: E402
+from intel.corpus import read_dir  # noqa: E402
 from intel.training import augment, train  # noqa: E402
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from intel import reports, risklist
 from console import audit
+from intel import reports, risklist
 from tests.bot.conftest import staff_client
 
 

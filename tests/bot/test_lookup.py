@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from intel import risklist
 from bot.dialogs import current_dialog
+from intel import risklist
 
 
 class Ctx:

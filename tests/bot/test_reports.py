@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from intel import reports
 from bot.dialogs import current_dialog
+from intel import reports
 
 
 class Ctx:

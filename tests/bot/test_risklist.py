@@ -84,3 +84,10 @@ def test_recording_and_lookup_work_on_a_cluster(cluster_redis, value):
     risklist.promote(cluster_redis, value, "police", "duty1", now=2000)
 
     assert risklist.lookup(cluster_redis, value)["count"] == 2
+
+
+def test_full_width_circled_and_invisible_characters_meet_the_plain_number(redis):
+    risklist.record_counterpart(redis, "13812345678", "police", "alert", now=1000)
+
+    assert risklist.lookup(redis, "１３８\u200b１２３４５６７８")["count"] == 1
+    assert risklist.lookup(redis, "①③⑧12345678")["count"] == 1

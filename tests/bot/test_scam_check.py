@@ -61,3 +61,17 @@ def test_a_forwarded_lookalike_link_is_flagged_although_not_listed(phone):
     reply = phone.say("http://etc-gov-cn.top/renew")
 
     assert "高度疑似诈骗" in reply
+
+
+def test_a_scam_fragment_without_keywords_gets_a_warning_not_the_clean_reply(phone, library):
+    reply = phone.say("给抖音视频点个赞就有2元，做完截图领钱")
+
+    assert reply != library.reply("check_clean")
+    assert "刷单" in reply and "96110" in reply
+
+
+def test_the_clean_reply_says_how_to_verify_and_offers_96110(phone, library):
+    reply = phone.say("下午三点开会，记得带电脑")
+
+    assert reply == library.reply("check_clean")
+    assert "96110" in reply

@@ -15,7 +15,9 @@ def test_plain_and_json_lines_each_give_one_result():
     assert [r["fraud"] for r in results] == [True, False]
     assert results[0]["fraud_type"] == "police"
     assert results[1]["fraud_type"] is None
-    assert set(results[0]) == {"fraud", "fraud_type", "score", "reason"}
+    assert {"fraud", "fraud_type", "score", "reason", "level", "verdict"} <= set(results[0])
+    assert results[0]["level"] == "high" and results[0]["verdict"] == "高度疑似诈骗"
+    assert results[1]["level"] == "none" and results[1]["verdict"] == "未发现明显特征"
 
 
 def test_empty_lines_are_skipped():

@@ -1,13 +1,12 @@
-import time
-
+import opencc
 import pytest
 
-from intel.scamcheck import bare_value, check_text
 from content.library import load_library
+from intel.scamcheck import bare_value, check_text
 
 LIBRARY = load_library()
 
-# Representative texts quoted by police and press (see benchmarks/data/scam_texts.jsonl for the
+# Representative texts quoted by police and press (see corpora/eval/bulletins.jsonl for the
 # sources); the assertions are about behaviour, not scores.
 FRAUD = [
     ("【车辆中心】尊敬的车主,您的“ETC通行卡”9月16日已冻结,请立即前往车辆中心:http://***.***.cn重新办理,恢复通行!", "phishing_link"),
@@ -88,11 +87,91 @@ def test_bare_number_or_link_is_recognised():
     assert bare_value("今天天气不错") is None
 
 
-def test_check_takes_under_5_ms_per_text():
-    texts = [t for t, _ in FRAUD] + BENIGN
-    started = time.perf_counter()
-    for _ in range(20):
-        for text in texts:
-            check_text(text, LIBRARY)
-    per_text_ms = 1000 * (time.perf_counter() - started) / (20 * len(texts))
-    assert per_text_ms < 5
+# The kinds of text issue 12 says the rules alone missed on real texts. Written for these tests
+# (not in corpora/train); each is checked as written and in traditional characters.
+TO_TRADITIONAL = opencc.OpenCC("s2t").convert
+MISSED_KINDS = [
+    ("跟着王老师操作，这周已经赚了三个点，明天还有一只要拉升", "investment"),
+    ("是我，换号了，先别打电话，方便转我两千吗", "boss_acquaintance"),
+    ("给抖音视频点个赞就有2元，做完截图领钱", "shuadan"),
+    ("招手机兼职，做任务拿佣金，一单20到50元", "shuadan"),
+    ("先垫付任务金，完成后返还本金和佣金", "shuadan"),
+    ("你名下有个包裹被查出夹带毒品，我们把电话转到警方", "police"),
+    ("【医保中心】您的医保账户已暂停使用，请及时登录 yb***.cn 更新资料", "phishing_link"),
+    ("【ETC通知】尊敬的用户，因系统升级您的ETC卡已暂停，请于今日前访问网址重新激活",
+     "phishing_link"),
+    ("【12333】您的社保卡功能已冻结，请点击链接恢复", "phishing_link"),
+    ("您好，我是抖音客服，您开通了会员服务，不取消每个月扣费", "ecommerce_cs"),
+    ("您网购的快递在运输中丢失了，我们给您三倍赔偿，加一下理赔专员", "ecommerce_cs"),
+    ("贷款已经审批，先交3000元保证金就能放款", "loan_credit"),
+    ("你的账号卖出去了，但提现需要先交一笔保证金", "game_trade"),
+]
+EVERYDAY = [
+    "妈，我下周回家，给你带了件毛衣",
+    "哥，能借我五百吗，月底发工资还你",
+    "我换手机号了，新号发你微信上了",
+    "快递已经寄出，明天到，注意查收",
+    "下午三点开会，记得带电脑",
+    "【工商银行】您尾号8801卡12月3日消费128.00元，余额2,031.50元。",
+    "【ETC】您的车辆于12月2日通行京港澳高速，扣费45.00元。",
+    "【12333】您的社保缴费已到账，可在掌上12333查询。",
+    "【医保】您的医保电子凭证已激活。",
+    "你看那个新闻没，又有人被刷单骗了",
+]
+
+
+@pytest.mark.parametrize("text,type_id", MISSED_KINDS)
+def test_scam_fragment_without_keywords_is_flagged_with_its_type(text, type_id):
+    result = check_text(text, LIBRARY)
+    assert result.fraud and result.fraud_type == type_id
+
+
+@pytest.mark.parametrize("text,type_id", MISSED_KINDS)
+def test_scam_fragment_in_traditional_characters_is_flagged_with_its_type(text, type_id):
+    result = check_text(TO_TRADITIONAL(text), LIBRARY)
+    assert result.fraud and result.fraud_type == type_id
+
+
+@pytest.mark.parametrize("text", EVERYDAY)
+def test_everyday_chat_or_notice_is_not_flagged(text):
+    assert not check_text(text, LIBRARY).fraud
+    assert not check_text(TO_TRADITIONAL(text), LIBRARY).fraud
+
+
+@pytest.mark.xfail(reason="known shortfall: one-line stock-tip chatter and an urgent loan with "
+                          "the amount in Chinese numerals score below the warning level",
+                   strict=False)
+@pytest.mark.parametrize("text", ["老师刚发的票又涨停了，还没上车的抓紧",
+                                  "在吗？我这边急用一千块，明天上午就还你"])
+def test_known_misses_stay_documented(text):
+    assert check_text(text, LIBRARY).fraud
+
+
+def test_full_width_and_spaced_out_text_reads_like_plain_text():
+    plain = check_text("点赞一个视频2元，加微信领任务", LIBRARY)
+    disguised = check_text("点 赞 一 个 视 频 ２ 元 ， 加 V 信 领 任 务", LIBRARY)
+    assert disguised.fraud == plain.fraud and disguised.fraud_type == plain.fraud_type
+    assert disguised.model_p == plain.model_p
+
+
+def test_every_result_has_one_of_three_levels_and_fraud_follows_it():
+    for text in [t for t, _ in MISSED_KINDS] + EVERYDAY:
+        result = check_text(text, LIBRARY)
+        assert result.level in ("high", "suspicious", "none")
+        assert result.fraud == (result.level != "none")
+
+
+def test_a_rules_hit_is_high_whatever_the_model_says():
+    result = check_text("你涉嫌洗钱，把钱转到安全账户配合资金清查", LIBRARY, model=None)
+    assert result.fraud and result.level == "high" and result.model_p is None
+
+
+def test_model_only_warning_still_gives_a_reason():
+    result = check_text("给抖音视频点个赞就有2元，做完截图领钱", LIBRARY)
+    assert result.fraud and result.reason
+
+
+def test_clean_verdict_does_not_reassure_and_offers_96110():
+    clean = LIBRARY.reply("check_clean")
+    assert clean.startswith(LIBRARY.signals["verdicts"]["none"])
+    assert "96110" in clean and "不说明对方可信" in clean
