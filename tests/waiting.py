@@ -9,8 +9,12 @@ drained), never by a quiet interval. Speed is measured in benchmarks/, never ass
 
 from __future__ import annotations
 
+import contextlib
 import time
-from typing import Callable, TypeVar
+from typing import Callable, Iterator, TypeVar
+
+import redis
+from redis.client import Monitor
 
 T = TypeVar("T")
 
@@ -39,3 +43,37 @@ def wait_for_clock(at_s: float) -> None:
     """Wait until the wall clock has passed ``at_s`` (for schedules due at a real time)."""
     wait_until(lambda: time.time() > at_s, timeout_s=max(at_s - time.time(), 0) + 60,
                what=f"wall clock past {at_s}")
+
+
+class CommandWatch:
+    """The commands a Redis server runs, read from MONITOR on a connection of their own."""
+
+    def __init__(self, monitor: Monitor) -> None:
+        self._monitor = monitor
+
+    def until(self, is_last: Callable[[str], bool], what: str) -> list[str]:
+        """Commands seen (``"HGETALL fw:{f:3}"``) up to and including the first ``is_last``."""
+        seen: list[str] = []
+        try:
+            for entry in self._monitor.listen():
+                seen.append(entry["command"])
+                if is_last(entry["command"]):
+                    return seen
+        except redis.TimeoutError:
+            raise TimeoutError(f"MONITOR never showed {what}; saw {seen[-20:]}") from None
+        raise AssertionError("MONITOR ended")
+
+
+@contextlib.contextmanager
+def watch_commands(client: redis.Redis,
+                   timeout_s: float = DEFAULT_TIMEOUT_S) -> Iterator[CommandWatch]:
+    """Watch every command ``client``'s server runs from now on. To show that something did
+    *not* happen, send a marker command (``ECHO``) after it and read ``until`` the marker:
+    MONITOR lists commands in the order the server ran them."""
+    kwargs = {**client.connection_pool.connection_kwargs, "socket_timeout": timeout_s}
+    watcher = redis.Redis(**kwargs)
+    try:
+        with watcher.monitor() as monitor:
+            yield CommandWatch(monitor)
+    finally:
+        watcher.close()

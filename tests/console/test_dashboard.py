@@ -8,6 +8,7 @@ from console import charts, stats
 from store import keys, metrics
 from store.followers import Follower, FollowerDirectory
 from store.streams import DurableQueue
+from tests.waiting import watch_commands
 
 
 def _funnel(redis) -> None:  # type: ignore[no-untyped-def]
@@ -72,14 +73,10 @@ def test_dashboard_reads_counters_only_with_a_million_followers_counted(login_as
     for index in range(20):
         directory.save(Follower(f"oDASHBOARD{index:018d}", True, 0, "o1", "c1", ""))
     client = login_as("admin")
-    with redis.monitor() as monitor:
+    with watch_commands(redis) as watch:
         data = client.get("/api/v1/dashboard").get_json()
-        redis.echo("dashboard-request-done")  # MONITOR shows it after every command before it
-        commands = []
-        for entry in monitor.listen():
-            if "dashboard-request-done" in entry["command"]:
-                break
-            commands.append(entry["command"])
+        redis.echo("dashboard-request-done")
+        commands = watch.until(lambda c: "dashboard-request-done" in c, "the marker")[:-1]
     assert data["totals"] == {"followers": 1_000_000.0, "bound": 640_000.0}
     follower_records = keys.follower_records_bucket(0).split("{")[0]
     assert commands and not [c for c in commands if follower_records in c]
