@@ -182,8 +182,10 @@ def test_worker_process_dispatches_a_started_run(bc_env: BroadcastEnv) -> None:
     worker.start()
     try:
         wait_until(lambda: (store.get_run(bc_env.redis, run_id) or {})["status"] == "dispatched")
+        # The run is marked dispatched before its job is acknowledged.
+        wait_until(lambda: DurableQueue(bc_env.redis, BROADCASTS).depth() == 0,
+                   what="the dispatch job acknowledged")
     finally:
         stop.set()
-        worker.join(timeout=10)
+        worker.join(timeout=60)
     assert sorted(m["openid"] for m in bc_env.mass_messages()) == sorted(openids)
-    assert DurableQueue(bc_env.redis, BROADCASTS).depth() == 0

@@ -75,7 +75,8 @@ def test_scheduled_broadcast_enqueues_a_dispatch_for_its_slot(schedulers: Schedu
     wait_until(lambda: _runs(redis, broadcast))
     [run] = _runs(redis, broadcast)
     assert run["run_id"] == f"{broadcast.id}-{at}" and run["status"] == "queued"
-    assert DurableQueue(redis, BROADCASTS).depth() == 1
+    # The run is recorded a moment before its dispatch job is queued.
+    wait_until(lambda: DurableQueue(redis, BROADCASTS).depth() == 1, what="the dispatch job")
 
 
 def _scheduler_running(schedulers: Schedulers) -> threading.Event:
