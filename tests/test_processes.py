@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -139,6 +140,18 @@ def test_demo_runs_everything_and_restart_keeps_data(demo):
         banner = _read_banner(proc)
         assert f"http://127.0.0.1:{ports['web']}/wechat" in banner
         assert "/sandbox/phone" in banner and "/console/" in banner
+        # Worker and scheduler each serve their own Prometheus metrics on the ports printed
+        # (the banner's lines after the password).
+        assert proc.stdout is not None
+        for line in iter(proc.stdout.readline, ""):
+            banner += line
+            if "scheduler http" in line:
+                break
+        for role in ("worker", "scheduler"):
+            port = re.search(rf"{role} http://127\.0\.0\.1:(\d+)/metrics", banner)
+            assert port, banner
+            scraped = _wait_http(f"http://127.0.0.1:{port.group(1)}/metrics")
+            assert scraped.status_code == 200 and "# TYPE endfraud_" in scraped.text
         healthz = f"http://127.0.0.1:{ports['web']}/healthz"
         _wait_http(healthz)
         # The banner comes first; the worker and scheduler report in on their first beat.
