@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
+import time
+import uuid
 
-from flask import Flask, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 
 import api
 import handlers
@@ -19,12 +22,20 @@ from console import prometheus
 from console import web as console_web
 from store import health
 from store.redis import RedisClient, connect
+from telemetry import exposition, logs, metrics
+
+log = logging.getLogger(__name__)
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
-def create_app(config: Config | None = None, redis: RedisClient | None = None) -> Flask:
+def create_app(config: Config | None = None, redis: RedisClient | None = None,
+               metrics_dir: str | None = None) -> Flask:
+    """``metrics_dir``: prometheus_client's multiprocess directory when served by several
+    gunicorn workers (``endfraud web`` passes it); None serves this process's own metrics."""
     config = config or load_config()
     app = Flask(__name__, static_folder=None)
     app.config["ENDFRAUD"] = config
+    app.config["METRICS_MULTIPROC_DIR"] = metrics_dir
     app.config["REDIS"] = redis if redis is not None else connect(config)
     app.config["SECRET_KEY"] = config.service.secret_key or "demo-only"
     app.config["MAX_CONTENT_LENGTH"] = max(config.wechat.max_body_bytes, 4 * 1024 * 1024)
@@ -32,6 +43,7 @@ def create_app(config: Config | None = None, redis: RedisClient | None = None) -
     app.register_blueprint(make_blueprint(registry))
     api.register_all(app)
     console_web.init_app(app)
+    _observe_requests(app)
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]
@@ -44,20 +56,58 @@ def create_app(config: Config | None = None, redis: RedisClient | None = None) -
 
     @app.get("/metrics")
     def prometheus_metrics():  # type: ignore[no-untyped-def]
-        token = config.console.metrics_token
-        # Bytes: compare_digest raises TypeError on a str header with non-ASCII characters.
-        if token and not hmac.compare_digest(
-                request.headers.get("Authorization", "").encode("utf-8", "surrogatepass"),
-                f"Bearer {token}".encode("utf-8")):
+        if not metrics_token_ok(config.console.metrics_token, request.headers.get("Authorization")):
             return "metrics need a bearer token\n", 401, {"WWW-Authenticate": "Bearer"}
-        body = prometheus.exposition(app.config["REDIS"], config.queue)
-        return body, 200, {"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}
+        body = exposition.render(app.config.get("METRICS_MULTIPROC_DIR"),
+                                 [prometheus.QueueCollector(app.config["REDIS"], config.queue)])
+        return body, 200, {"Content-Type": exposition.CONTENT_TYPE}
 
     return app
 
 
-def configure_logging(config: Config) -> None:
-    logging.basicConfig(level=config.service.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # APScheduler logs every run of every job at INFO (the broadcast sync runs every 2 s).
-    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.root.level))
+def metrics_token_ok(token: str, authorization: str | None) -> bool:
+    """True when no token is configured or ``authorization`` is ``Bearer <token>``; compared in
+    constant time over bytes (``compare_digest`` raises on non-ASCII str), so any header is
+    either right or a 401, never a 500."""
+    if not token:
+        return True
+    try:
+        # WSGI hands headers over as latin-1 text: this recovers the bytes the client sent.
+        presented = (authorization or "").encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return hmac.compare_digest(presented, f"Bearer {token}".encode("utf-8"))
+
+
+def _observe_requests(app: Flask) -> None:
+    """Per request: a request id for the logs (the proxy's ``X-Request-Id`` when it looks like
+    one) and the latency / status metrics, labelled by route template, never by raw path."""
+
+    @app.before_request
+    def start() -> None:
+        incoming = request.headers.get("X-Request-Id", "")
+        request_id = incoming if REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex[:16]
+        g.log_token = logs.bind(request_id=request_id)
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def finish(response: Response) -> Response:
+        route = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        if "started" in g:
+            metrics.HTTP_DURATION.labels(route=route).observe(time.perf_counter() - g.started)
+        metrics.HTTP_REQUESTS.labels(route=route, method=request.method,
+                                     status=str(response.status_code)).inc()
+        # gunicorn's access log is off; this is its stand-in at DEBUG (route template only: a
+        # raw path may carry a signed answer token).
+        log.debug("%s %s -> %d", request.method, route, response.status_code)
+        return response
+
+    @app.teardown_request
+    def forget(_exc: BaseException | None) -> None:
+        token = g.pop("log_token", None)
+        if token is not None:
+            logs.unbind(token)
+
+
+def configure_logging(config: Config, role: str = "web") -> None:
+    logs.configure(config.service.log_format, config.service.log_level, role)

@@ -1,7 +1,7 @@
 """``endfraud``: the one entry point. Each process runs on its own, or all together in demo mode.
 
     endfraud web          the Flask app under gunicorn (never Flask's development server)
-    endfraud worker       durable-queue consumers (warnings, broadcasts, slow bot replies)
+    endfraud worker       durable-queue consumers (warnings, broadcasts, slow bot replies, screenshots)
     endfraud scheduler    the single APScheduler process (a second copy idles as standby)
     endfraud sandbox      the local WeChat API simulator and simulated citizen phones
     endfraud demo         embedded Redis + all of the above, stopped together by Ctrl-C
@@ -11,12 +11,14 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any, Sequence
 
 from config import Config, ConfigError, load_config
@@ -26,10 +28,21 @@ def _load(args: argparse.Namespace) -> Config:
     return load_config(getattr(args, "config", None))
 
 
-def cmd_web(args: argparse.Namespace) -> int:
-    from gunicorn.app.base import BaseApplication
+def web_metrics_dir(config: Config) -> Path:
+    """prometheus_client's multiprocess directory for this web server (one per port, so two web
+    servers on one machine never sum each other's files)."""
+    return config.data_path / f"prometheus-web-{config.service.port}"
 
+
+def cmd_web(args: argparse.Namespace) -> int:
     config = _load(args)
+    # Before gunicorn (or anything) imports prometheus_client: it picks its storage at import.
+    from telemetry.multiproc import mark_worker_dead, prepare_multiprocess_dir
+
+    metrics_dir = web_metrics_dir(config)
+    prepare_multiprocess_dir(metrics_dir)
+    from gunicorn.app.base import BaseApplication
+    from telemetry.logs import gunicorn_logconfig
 
     class WebServer(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -41,6 +54,9 @@ def cmd_web(args: argparse.Namespace) -> int:
             self.cfg.set("timeout", 30)
             self.cfg.set("accesslog", None)
             self.cfg.set("loglevel", config.service.log_level.lower())
+            self.cfg.set("logconfig_dict", gunicorn_logconfig(config.service.log_format,
+                                                              config.service.log_level))
+            self.cfg.set("child_exit", lambda _server, worker: mark_worker_dead(worker.pid))
             if "control_socket_disable" in self.cfg.settings:
                 # gunicorn >= 25 opens a control socket at a fixed per-user path by default;
                 # two servers on one machine (web + sandbox) would fight over it.
@@ -49,8 +65,8 @@ def cmd_web(args: argparse.Namespace) -> int:
         def load(self) -> Any:
             from app import configure_logging, create_app
 
-            configure_logging(config)
-            return create_app(config)
+            configure_logging(config, "web")
+            return create_app(config, metrics_dir=str(metrics_dir))
 
     WebServer().run()
     return 0
@@ -63,13 +79,27 @@ def _stop_event() -> threading.Event:
     return stop
 
 
+def _serve_metrics(config: Config, port: int | None, configured: int, role: str) -> Any:
+    """The process's own /metrics on ``--metrics-port`` (else the configured port; 0: none)."""
+    from telemetry.exposition import serve
+
+    chosen = configured if port is None else port
+    if not chosen:
+        return None
+    server = serve(config.metrics.host, chosen)
+    logging.getLogger(__name__).info("%s metrics on http://%s:%d/metrics", role,
+                                     config.metrics.host, chosen)
+    return server
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from app import configure_logging
     from store.redis import connect
     from worker.process import run_worker
 
     config = _load(args)
-    configure_logging(config)
+    configure_logging(config, "worker")
+    _serve_metrics(config, args.metrics_port, config.metrics.worker_port, "worker")
     run_worker(config, connect(config), _stop_event())
     return 0
 
@@ -80,7 +110,8 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     from store.redis import connect
 
     config = _load(args)
-    configure_logging(config)
+    configure_logging(config, "scheduler")
+    _serve_metrics(config, args.metrics_port, config.metrics.scheduler_port, "scheduler")
     run_scheduler(config, connect(config), _stop_event())
     return 0
 
@@ -130,14 +161,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
             server_args(config.redis.embedded_port, config.data_path / "redis", daemonize=False)))
         wait_until_up(embedded_url(config))
     exe = [sys.executable, "-m", "cli"]
+    metrics_ports = {"worker": config.metrics.worker_port or _free_port(),
+                     "scheduler": config.metrics.scheduler_port or _free_port()}
     for role in ("sandbox", "worker", "scheduler", "web"):
-        children.append(subprocess.Popen([*exe, role], env=env, cwd=os.path.dirname(__file__)))
+        extra = ["--metrics-port", str(metrics_ports[role])] if role in metrics_ports else []
+        children.append(subprocess.Popen([*exe, role, *extra], env=env,
+                                         cwd=os.path.dirname(__file__)))
     stop = _stop_event()
     try:
         if not _wait_healthy(config, stop, children):
             return 1
         password = seed_demo(config, connect(config))
-        _print_demo_banner(config, password)
+        _print_demo_banner(config, password, metrics_ports)
         while not stop.is_set():
             if any(child.poll() is not None for child in children):
                 print("endfraud demo: a process exited; stopping the others", file=sys.stderr)
@@ -186,7 +221,15 @@ def _wait_healthy(config: Config, stop: threading.Event,
     return False
 
 
-def _print_demo_banner(config: Config, password: str) -> None:
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _print_demo_banner(config: Config, password: str, metrics_ports: dict[str, int]) -> None:
     web = config.service.public_url
     sandbox = f"http://{config.sandbox.host}:{config.sandbox.port}"
     lines = [
@@ -196,6 +239,9 @@ def _print_demo_banner(config: Config, password: str) -> None:
         f"  simulated phone    {sandbox}/sandbox/phone",
         f"  staff console      {web}/console/   user: admin   password: {password}",
         f"  health             {web}/healthz",
+        f"  metrics            {web}/metrics   worker http://{config.metrics.host}:"
+        f"{metrics_ports['worker']}/metrics   scheduler http://{config.metrics.host}:"
+        f"{metrics_ports['scheduler']}/metrics",
         f"  data (Redis AOF)   {config.data_path / 'redis'}",
         "",
     ]
@@ -207,6 +253,10 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", help="config file (default: $ENDFRAUD_CONFIG or config.toml)")
     sub = parser.add_subparsers(dest="command", required=True)
+    metrics_port = argparse.ArgumentParser(add_help=False)
+    metrics_port.add_argument("--metrics-port", type=int, default=None,
+                              help="serve Prometheus metrics on this port (0: off; default: "
+                                   "metrics.worker_port / metrics.scheduler_port)")
     for name, fn, help_text in (
         ("web", cmd_web, "serve the webhook, APIs and console under gunicorn"),
         ("worker", cmd_worker, "run durable-queue consumers"),
@@ -215,7 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("demo", cmd_demo, "run everything locally with the simulator and embedded Redis"),
         ("check", cmd_check, "scam-check texts from stdin (lines or JSON lines)"),
     ):
-        sub.add_parser(name, help=help_text).set_defaults(func=fn)
+        parents = [metrics_port] if name in ("worker", "scheduler") else []
+        sub.add_parser(name, help=help_text, parents=parents).set_defaults(func=fn)
     return parser
 
 

@@ -46,6 +46,8 @@ class ServiceConfig:
     web_threads: int = 4
     secret_key: str = _secret_field()
     log_level: str = "INFO"
+    # "text" (default) or "json": one JSON object per line (telemetry.logs).
+    log_format: str = "text"
 
     @property
     def is_demo(self) -> bool:
@@ -99,11 +101,23 @@ class QueueConfig:
 @dataclass(frozen=True)
 class ConsoleConfig:
     session_lifetime_s: int = 8 * 3600
-    login_max_failures_per_user: int = 5
+    login_max_failures_per_pair: int = 5
+    login_first_delay_s: int = 30
     login_max_failures_per_ip: int = 30
     login_lockout_s: int = 900
+    # Reverse proxies in front of the web process whose X-Forwarded-For entry we trust.
+    trusted_proxy_hops: int = 0
     # Bearer token Prometheus must send to /metrics; required outside demo mode.
     metrics_token: str = _secret_field()
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    """Where the worker and scheduler serve Prometheus metrics (the web serves ``/metrics``)."""
+    host: str = "127.0.0.1"
+    # 0: not served. ``--metrics-port`` overrides (several workers on one machine need several).
+    worker_port: int = 0
+    scheduler_port: int = 0
 
 
 @dataclass(frozen=True)
@@ -174,6 +188,14 @@ class BroadcastConfig:
 
 
 @dataclass(frozen=True)
+class ScreenshotConfig:
+    # OCR of one screenshot takes ~0.5-2 s on 2 cores; past this the citizen is told to resend.
+    ocr_timeout_s: float = 15.0
+    # onnxruntime threads per inference (one inference at a time per worker process).
+    ocr_threads: int = 2
+
+
+@dataclass(frozen=True)
 class Config:
     service: ServiceConfig = field(default_factory=ServiceConfig)
     redis: RedisConfig = field(default_factory=RedisConfig)
@@ -183,8 +205,10 @@ class Config:
     queue: QueueConfig = field(default_factory=QueueConfig)
     sms: SmsConfig = field(default_factory=SmsConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     broadcast: BroadcastConfig = field(default_factory=BroadcastConfig)
+    screenshots: ScreenshotConfig = field(default_factory=ScreenshotConfig)
 
     @property
     def data_path(self) -> Path:
@@ -213,6 +237,7 @@ _CHOICES = {
     ("service", "mode"): {"production", "demo"},
     ("wechat", "encrypt_mode"): {"plain", "compat", "safe"},
     ("service", "log_level"): {"DEBUG", "INFO", "WARNING", "ERROR"},
+    ("service", "log_format"): {"text", "json"},
     ("sms", "provider"): {"sandbox", "http"},
 }
 
@@ -308,8 +333,23 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"redis.url: must be a redis:// URL or empty, got {config.redis.url!r}")
     if not 1 <= config.service.port <= 65535:
         raise ConfigError(f"service.port: out of range: {config.service.port}")
+    for key in ("worker_port", "scheduler_port"):
+        if not 0 <= getattr(config.metrics, key) <= 65535:
+            raise ConfigError(f"metrics.{key}: out of range: {getattr(config.metrics, key)}")
     _validate_sms(config)
+    if config.screenshots.ocr_timeout_s <= 0:
+        raise ConfigError(f"screenshots.ocr_timeout_s: must be positive, got {config.screenshots.ocr_timeout_s}")
+    if not 1 <= config.screenshots.ocr_threads <= 64:
+        raise ConfigError(f"screenshots.ocr_threads: must be 1..64, got {config.screenshots.ocr_threads}")
     _validate_broadcast(config)
+    console = config.console
+    for key in ("login_max_failures_per_pair", "login_first_delay_s", "login_max_failures_per_ip",
+                "login_lockout_s", "session_lifetime_s"):
+        if getattr(console, key) < 1:
+            raise ConfigError(f"console.{key}: must be at least 1, got {getattr(console, key)}")
+    if not 0 <= console.trusted_proxy_hops <= 5:
+        raise ConfigError(f"console.trusted_proxy_hops: must be 0..5, got "
+                          f"{console.trusted_proxy_hops}")
     if config.queue.consumer_stuck_s * 1000 <= config.queue.block_ms:
         raise ConfigError("queue.consumer_stuck_s: must be longer than queue.block_ms")
     if config.alerts.unconfirmed_resend_s < config.wechat.timeout_s:

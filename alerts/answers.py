@@ -16,7 +16,8 @@ from alerts.model import CHECKLIST, PAID
 from alerts.store import AlertStore
 from bot.webhook import short_id
 from config import Config
-from store import keys, metrics
+from store import keys, tallies
+from telemetry import metrics
 from store.redis import RedisClient
 from store.streams import DurableQueue
 
@@ -70,12 +71,13 @@ def record_answer(config: Config, redis: RedisClient, queue: DurableQueue, alert
         return None
     decision, before = result
     if decision.event == "answered":
-        metrics.incr(redis, "alerts_answered_total", answer=answer)
+        tallies.add(redis, "alerts_answered_total", answer=answer)
+        metrics.ANSWERS.labels(answer=answer).inc()
         if before.get("first_sent_ms") and not before.get("answered_ms"):
-            metrics.observe(redis, "alerts_answer_latency_seconds",
-                            max(at_ms - int(before["first_sent_ms"]), 0) / 1000)
+            metrics.ANSWER_LATENCY.observe(max(at_ms - int(before["first_sent_ms"]), 0) / 1000)
     if decision.open_case:
-        metrics.incr(redis, "alerts_urgent_cases_total")
+        tallies.add(redis, "alerts_urgent_cases_total")
+        metrics.URGENT_CASES.inc()
     after = store.get(alert_id)
     current = answer_rules.parse(after)
     if current.case_opened and not current.closed and PAID in (answer, decision.own_answer):
@@ -95,7 +97,8 @@ def open_urgent_case(store: AlertStore, redis: RedisClient, queue: DurableQueue,
         store.set_once(alert_id, "checklist", json.dumps({item: None for item in CHECKLIST}))
         store.update(alert_id, {"status": "urgent"}, event="case_opened", actor=actor,
                      at_ms=at_ms)
-        metrics.incr(redis, "alerts_urgent_cases_total")
+        tallies.add(redis, "alerts_urgent_cases_total")
+        metrics.URGENT_CASES.inc()
     case_follow_ups(store, queue, alert_id, store.get(alert_id), at_ms)
 
 

@@ -36,7 +36,8 @@ from alerts.model import deadline_ms
 from alerts.store import AlertStore, Marker, officer_field, recipient_field
 from bot.webhook import short_id
 from config import Config
-from store import keys, metrics
+from store import keys, tallies
+from telemetry import metrics
 from store.followers import OWNER, Follower, FollowerDirectory
 from store.phones import PhoneVault, mask
 from store.redis import RedisClient
@@ -233,7 +234,8 @@ class Deliverer:
             self._log(alert_id, "send_failed", who, channel="sms", error=outcome.detail)
             transient = True  # SmsError is retryable by contract
         self.store.set_marker(alert_id, who.field, Marker("failed", self.now_ms()))
-        metrics.incr(self.redis, "alerts_send_failures_total", transient=str(transient).lower())
+        tallies.add(self.redis, "alerts_send_failures_total", transient=str(transient).lower())
+        metrics.SEND_FAILURES.labels(transient=str(transient).lower()).inc()
         if transient:
             raise RetryLater(f"no channel reached {short_id(who.openid)}; will retry")
         if unfollowed and who.role != OWNER:
@@ -323,11 +325,13 @@ class Deliverer:
         self.store.advance(alert_id, who.field, "sending", Marker(final, now, channel, msgid),
                            client=pipe)
         self._log(alert_id, "sent", who, channel=channel, msgid=msgid, at_ms=now, client=pipe)
-        metrics.incr(pipe, "alerts_warnings_sent_total", channel=channel, role=who.role)
+        tallies.add(pipe, "alerts_warnings_sent_total", channel=channel, role=who.role)
+        metrics.WARNINGS_SENT.labels(channel=channel, role=who.role).inc()
         if channel == "custom":
             self._log(alert_id, "delivered", who, channel=channel, at_ms=now, actor="wechat",
                       client=pipe)
-            metrics.incr(pipe, "alerts_warnings_delivered_total", channel=channel)
+            tallies.add(pipe, "alerts_warnings_delivered_total", channel=channel)
+            metrics.WARNINGS_DELIVERED.labels(channel=channel).inc()
         if is_follower:
             self.store.open_warning(who.openid, alert_id, client=pipe)
             pipe.hsetnx(keys.alert(alert_id), "first_sent_ms", str(now))
@@ -353,8 +357,9 @@ class Deliverer:
                                      deadline_ms(now, self.config.alerts.answer_timeout_s),
                                      client=pipe)
         pipe.execute()
-        metrics.observe(self.redis, "alerts_warning_latency_seconds",
-                        max(now - int(state.get("detected_ms") or now), 0) / 1000)
+        latency_s = max(now - int(state.get("detected_ms") or now), 0) / 1000
+        tallies.observe(self.redis, "alerts_warning_latency_seconds", latency_s)
+        metrics.WARNING_LATENCY.observe(latency_s)
 
     def _mark_unsubscribed(self, alert_id: str, who: Recipient, follower: Follower) -> None:
         if follower.subscribed:
@@ -391,8 +396,11 @@ def confirm_delivery(store: AlertStore, redis: RedisClient, alert_id: str, field
         return False
     store.update(alert_id, event="delivered" if ok else "undelivered", actor="wechat", at_ms=now,
                  recipient=short_id(field_name.rpartition(":")[2]), msgid=msgid, status=status)
-    metrics.incr(redis, "alerts_warnings_delivered_total" if ok else
-                 "alerts_warnings_undelivered_total", channel="template")
+    if ok:
+        tallies.add(redis, "alerts_warnings_delivered_total", channel="template")
+        metrics.WARNINGS_DELIVERED.labels(channel="template").inc()
+    else:
+        metrics.WARNINGS_UNDELIVERED.labels(channel="template").inc()
     return True
 
 

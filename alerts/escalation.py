@@ -16,7 +16,8 @@ from __future__ import annotations
 from alerts.answers import case_follow_ups, notify_officers, queue_callback
 from alerts.store import AlertStore
 from config import Config
-from store import metrics
+from store import tallies
+from telemetry import metrics
 from store.redis import RedisClient
 from store.streams import DurableQueue
 
@@ -42,7 +43,8 @@ def escalate(config: Config, redis: RedisClient, queue: DurableQueue, alert_id: 
     if store.escalate_once(alert_id, at_ms):
         store.update(alert_id, event="escalated", actor="scheduler", at_ms=at_ms,
                      reason=UNANSWERED)
-        metrics.incr(redis, "alerts_escalated_total")
+        tallies.add(redis, "alerts_escalated_total")
+        metrics.ESCALATIONS.inc()
     state = store.get(alert_id)
     if state.get("case_opened_ms") and not state.get("closed_ms"):
         # Someone paid: mend the case's follow-ups if the answer's run died before them.

@@ -15,7 +15,8 @@ from typing import Any
 
 from alerts.model import validate_alert
 from config import Config
-from store import metrics
+from store import tallies
+from telemetry import metrics
 from store.phones import PhoneVault
 from store.redis import RedisClient
 from store.streams import DurableQueue
@@ -82,5 +83,6 @@ def accept(config: Config, redis: RedisClient, items: list[Any], source: str,
             results[index] = ItemResult(index, alert_id, ACCEPTED if added else DUPLICATE)
         accepted = sum(1 for r in results if r is not None and r.status == ACCEPTED)
         if accepted:
-            metrics.incr(redis, "alerts_received_total", accepted)
+            tallies.add(redis, "alerts_received_total", accepted)
+            metrics.ALERTS_RECEIVED.inc(accepted)
     return [r for r in results if r is not None]

@@ -12,7 +12,8 @@ from typing import Any
 from alerts.model import HIGH_RISK, day_of
 from alerts.store import AlertStore
 from config import Config
-from store import metrics
+from store import tallies
+from telemetry import metrics
 from store.followers import FollowerDirectory
 from store.phones import PhoneVault
 from store.redis import RedisClient
@@ -69,7 +70,8 @@ def _record_unregistered(store: AlertStore, redis: RedisClient, alert_id: str,
     if not store.set_once(alert_id, "unregistered", "1"):
         return
     store.count_unregistered(day, payload["phone_key"])
-    metrics.incr(redis, "alerts_unregistered_total")
+    tallies.add(redis, "alerts_unregistered_total")
+    metrics.ALERTS_UNREGISTERED.inc()
     store.update(alert_id, {"status": "unregistered"}, event="unregistered", actor="worker")
     if payload["risk_level"] == HIGH_RISK:
         from alerts.answers import queue_callback

@@ -8,6 +8,7 @@ the platform all that is wrong at once.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
@@ -27,6 +28,7 @@ MAX_REPORTED_UNKNOWN = 10  # an item with 10,000 junk keys gets a short answer
 SAFE_ANSWER = re.compile(r"^(1|安全|已挂断)$")
 PAID_ANSWER = re.compile(r"^(2|已转账|需要帮助)$")
 SAFE, PAID = "safe", "paid"
+MAX_ANSWER_CHARS = 64  # longer texts are never a one-tap answer (and skip NFKC)
 BEIJING = timezone(timedelta(hours=8))
 
 # The stop-payment checklist of an urgent ("已转账") case, in the order staff work through it;
@@ -152,7 +154,10 @@ def validate_alert(raw: Any, *, fraud_types: Iterable[str], source: str, now: fl
 
 def classify_answer(text: str) -> str | None:
     """"safe", "paid" or None for a follower's reply text."""
-    content = (text or "").strip()
+    if len(text or "") > MAX_ANSWER_CHARS:
+        return None
+    # NFKC: a Chinese input method types "２"; it is the same answer as "2".
+    content = unicodedata.normalize("NFKC", text or "").strip()
     if SAFE_ANSWER.match(content):
         return SAFE
     if PAID_ANSWER.match(content):

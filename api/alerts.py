@@ -29,7 +29,7 @@ from api import params
 from console import audit
 from console.auth import require_role, station_scope
 from content.library import load_library
-from store import keys, metrics
+from store import keys, tallies
 from store.phones import PhoneVault, mask
 from store.streams import DurableQueue
 from worker.queues import WARNINGS
@@ -368,7 +368,7 @@ def unregistered() -> Any:
 @require_role("duty")
 def stats() -> Any:
     """Funnel counts and detection-to-warning latency, from the shared counters (no scans)."""
-    values = metrics.snapshot(_redis())
+    values = tallies.snapshot(_redis())
 
     def total(name: str, exclude: str = "") -> int:
         return int(sum(v for k, v in values.items()

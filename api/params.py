@@ -13,7 +13,7 @@ Only ASCII digits count as digits: ``int()`` would take "１０" and "٣", and `
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 from flask import abort, jsonify, make_response
 

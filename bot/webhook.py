@@ -85,22 +85,25 @@ def make_blueprint(registry: Registry) -> Blueprint:
             box = None
 
         redis = current_app.config["REDIS"]
-        if not _first_use_of_nonce(redis, request.args, parsed.digest,
-                                   config.wechat.timestamp_window_s):
-            log.warning("webhook: refused message: nonce replayed with another body")
-            abort(403)
         ctx = HandlerContext(config=config, redis=redis)
         dedup = keys.webhook_dedup(inbound.dedup_key(message))
-        # One round trip: claim the message, note the follower's action, read any open dialog
-        # and the content revision (so the cached library needs no round trip of its own).
+        nonce_key, nonce_ttl_s = _nonce_record(request.args, config.wechat.timestamp_window_s)
+        # One round trip: record the signed nonce, claim the message, read any open dialog and
+        # the content revision (so the cached library needs no round trip of its own).
         pipe = redis.pipeline(transaction=False)
+        pipe.set(nonce_key, parsed.digest, nx=True, ex=nonce_ttl_s)
         pipe.set(dedup, PENDING, nx=True, ex=config.wechat.dedup_ttl_s)
-        if message.type != "event" or message.event not in NOT_USER_ACTIONS:
-            # Any user action opens WeChat's 48 h customer-service window for this follower.
-            pipe.hset(keys.follower_last_active(message.source), message.source, int(ctx.now()))
         pipe.hget(keys.dialog(message.source), DIALOG_NAME)
         pipe.get(keys.content_revision())
-        claimed, *_, dialog_name, ctx.content_revision = pipe.execute()
+        first_use, claimed, dialog_name, ctx.content_revision = pipe.execute()
+        if not first_use and redis.get(nonce_key) != parsed.digest:
+            # The signature never covers the body: one triple from an access log could carry
+            # any message inside the window. The same body again is WeChat's retry (below it
+            # gets the first answer); another body is a forgery. Undo the claim it made.
+            if claimed:
+                redis.delete(dedup)
+            log.warning("webhook: refused message: nonce replayed with another body")
+            abort(403)
         if not claimed:
             cached = redis.get(dedup)
             log.info("webhook: duplicate delivery from %s", short_id(message.source))
@@ -121,29 +124,25 @@ def make_blueprint(registry: Registry) -> Blueprint:
                      getattr(message, "event", "-"), short_id(message.source))
             result = None
         xml = _render(result, message, box)
-        if xml is None:
-            redis.set(dedup, "success", xx=True, keepttl=True)
-            return _success()
-        redis.set(dedup, xml, xx=True, keepttl=True)
-        return _xml_response(xml)
+        # One round trip: cache the answer for WeChat's retries, note the follower's action.
+        pipe = redis.pipeline(transaction=False)
+        pipe.set(dedup, xml or "success", xx=True, keepttl=True)
+        if message.type != "event" or message.event not in NOT_USER_ACTIONS:
+            # Any user action opens WeChat's 48 h customer-service window for this follower
+            # (read by broadcasts only, so after the handler is soon enough).
+            pipe.hset(keys.follower_last_active(message.source), message.source, int(ctx.now()))
+        pipe.execute()
+        return _success() if xml is None else _xml_response(xml)
 
     return bp
 
 
-def _first_use_of_nonce(redis: Any, args: Any, digest: str, window_s: int) -> bool:
-    """Remember which message a signed timestamp/nonce carried until the timestamp goes stale.
-
-    The signature never covers the body, so anyone holding one triple from an access log could
-    post any body with it inside the window. The same body again is WeChat's retry (let through:
-    the dedup key gives it the first answer); another body is a forgery.
-    """
+def _nonce_record(args: Any, window_s: int) -> tuple[str, int]:
+    """The key remembering which message a signed timestamp/nonce carried, and its TTL: the
+    triple is accepted until timestamp + window (inbound.check_signature), so until then."""
     timestamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
-    # Valid until timestamp + window (check_signature), so remember it until then.
     ttl_s = max(1, int(timestamp) + window_s - int(time.time()) + 1)
-    key = keys.webhook_nonce(timestamp, nonce)
-    if redis.set(key, digest, nx=True, ex=ttl_s):
-        return True
-    return bool(redis.get(key) == digest)
+    return keys.webhook_nonce(timestamp, nonce), ttl_s
 
 
 def _render(result: Any, message: Any, box: WeChatCrypto | None) -> str | None:

@@ -14,18 +14,21 @@ Three things wechatpy does not do by itself, and why we add them:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
 import uuid
-from typing import Any
+from typing import Any, Iterator
 
+import requests
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
 from config import Config
 from store import keys
 from store.redis import RedisClient
+from telemetry import metrics
 
 TOKEN_LOCK_TTL_S = 30
 TOKEN_WAIT_S = 10.0
@@ -61,8 +64,22 @@ class EndFraudWeChatClient(WeChatClient):
     def access_token_key(self) -> str:
         return keys.access_token(self.appid)
 
+    def _request(self, method: str, url_or_endpoint: str, **kwargs: Any) -> Any:
+        with _timed(api_endpoint(url_or_endpoint, self._config.wechat.api_base_url)):
+            return super()._request(method, url_or_endpoint, **kwargs)
+
+    def _fetch_access_token(self, url: str, params: dict[str, Any]) -> Any:
+        with _timed("token"):
+            result = super()._fetch_access_token(url, params)
+        metrics.WECHAT_CALLS.labels(endpoint="token", errcode="0").inc()
+        return result
+
     def _handle_result(self, res: Any, method: Any = None, url: Any = None,
                        result_processor: Any = None, **kwargs: Any) -> Any:
+        # Counted per response, before wechatpy acts on it: a 40001 it answers with a token
+        # refresh and a retry shows as the 40001 and the retry's own code.
+        endpoint = api_endpoint(str(url), self._config.wechat.api_base_url)
+        metrics.WECHAT_CALLS.labels(endpoint=endpoint, errcode=_errcode(res)).inc()
         # Remember which token this call used: if WeChat rejects it, only that token is stale,
         # and a newer one another thread or process fetched meanwhile must be adopted, not
         # replaced (a replacement would invalidate it under everyone else's feet).
@@ -100,6 +117,49 @@ class EndFraudWeChatClient(WeChatClient):
             if time.monotonic() > deadline:
                 raise WeChatClientException(-1, "timed out waiting for the token refresh lock")
             time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def _timed(endpoint: str) -> Iterator[None]:
+    """Time one API call; count the calls that got no WeChat answer to count (errcode "http" for
+    an HTTP error status, "network" for no answer at all)."""
+    started = time.perf_counter()
+    try:
+        yield
+    except WeChatClientException as exc:
+        if exc.errcode is None:
+            metrics.WECHAT_CALLS.labels(endpoint=endpoint, errcode="http").inc()
+        elif endpoint == "token":
+            metrics.WECHAT_CALLS.labels(endpoint=endpoint, errcode=str(exc.errcode)).inc()
+        raise
+    except requests.RequestException:
+        metrics.WECHAT_CALLS.labels(endpoint=endpoint, errcode="network").inc()
+        raise
+    finally:
+        metrics.WECHAT_DURATION.labels(endpoint=endpoint).observe(time.perf_counter() - started)
+
+
+def _errcode(res: Any) -> str:
+    """The ``errcode`` of a WeChat JSON answer ("0" when absent: a successful call)."""
+    try:
+        body = res.json() if hasattr(res, "json") else res
+    except ValueError:
+        return "0"  # a media download: not JSON, not an error
+    code = body.get("errcode", 0) if isinstance(body, dict) else 0
+    try:
+        return str(int(code))
+    except (TypeError, ValueError):
+        return "invalid"
+
+
+def api_endpoint(url_or_endpoint: str, api_base_url: str) -> str:
+    """``message/template/send`` from a full URL or a relative endpoint, without the query: a
+    metrics label from a small fixed set."""
+    path = url_or_endpoint.split("?", 1)[0]
+    for prefix in (api_base_url + "cgi-bin/", api_base_url):
+        if path.startswith(prefix):
+            return path[len(prefix):]
+    return path.rsplit("/cgi-bin/", 1)[-1] if "://" in path else path
 
 
 def make_client(config: Config, redis: RedisClient) -> EndFraudWeChatClient:

@@ -40,7 +40,8 @@ from broadcasts.model import (CANCELLED, CUSTOM, CUSTOM_WINDOW_S, PAUSED, Broadc
                               month_key, plan_batches, seconds_to_month_end, slice_range)
 from broadcasts.throttle import wait_for_slot
 from config import Config
-from store import keys, metrics
+from store import keys
+from telemetry import metrics
 from store.redis import RedisClient
 from store.streams import PermanentJobError
 
@@ -127,7 +128,7 @@ class Dispatcher:
     def _finish(self, run_id: str, status: str, reason: str) -> dict[str, Any]:
         store.update_run(self.redis, run_id, status=status, reason=reason,
                          finished_ms=int(self.clock() * 1000))
-        metrics.incr(self.redis, "broadcast_runs_total", status=status)
+        metrics.BROADCAST_RUNS.labels(status=status).inc()
         return store.get_run(self.redis, run_id) or {}
 
     # -- allowance --------------------------------------------------------------------------------
@@ -196,7 +197,7 @@ class Dispatcher:
         # be refused needlessly) rather than under-counts (WeChat would silently filter).
         quota.record_sent(self.redis, openids, month, seconds_to_month_end(self.clock()))
         store.confirm_batch(self.redis, run_id, number, end, msg_id, len(openids), repeated)
-        metrics.incr(self.redis, "broadcast_batches_total", repeated=str(repeated).lower())
+        metrics.BROADCAST_BATCHES.labels(repeated=str(repeated).lower()).inc()
         self.keep_alive()
         store.acquire_run_lock(self.redis, run_id, self.holder, self._lock_ttl_s)
 
@@ -238,7 +239,7 @@ class Dispatcher:
         quota.record_sent(self.redis, chunk, month, ttl_s)
         store.confirm_batch(self.redis, run_id, 0, (0, 0), msg_id, run["audience_count"],
                             repeated)
-        metrics.incr(self.redis, "broadcast_batches_total", repeated=str(repeated).lower())
+        metrics.BROADCAST_BATCHES.labels(repeated=str(repeated).lower()).inc()
 
     # -- customer-service delivery -------------------------------------------------------------
 

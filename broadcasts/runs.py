@@ -10,7 +10,7 @@ from __future__ import annotations
 from broadcasts import store
 from broadcasts.model import run_id_for
 from config import Config
-from store import metrics
+from telemetry import metrics
 from store.redis import RedisClient
 from store.streams import DurableQueue
 from worker.queues import BROADCASTS
@@ -24,5 +24,5 @@ def start_run(config: Config, redis: RedisClient, broadcast_id: str, slot_s: flo
     store.create_run(redis, run_id, broadcast_id, slot_s, now, trigger=trigger)
     queue = DurableQueue(redis, BROADCASTS, config.queue)
     if queue.enqueue(DISPATCH_JOB, {"run_id": run_id}, job_id=f"broadcast:{run_id}"):
-        metrics.incr(redis, "broadcast_runs_started_total", trigger=trigger)
+        metrics.BROADCAST_RUNS_STARTED.labels(trigger=trigger).inc()
     return run_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 
 from argon2 import PasswordHasher
@@ -33,8 +34,10 @@ def create_account(redis: RedisClient, username: str, password: str, role: str,
     if not replace and redis.exists(key):
         raise AccountError("username already exists")
     pipe = redis.pipeline(transaction=True)
+    # A new generation per creation: sessions of a deleted namesake never match it.
     pipe.hset(key, mapping={"password_hash": _hasher.hash(password), "role": role,
-                            "station": station, "created_ms": str(int(time.time() * 1000))})
+                            "station": station, "created_ms": str(int(time.time() * 1000)),
+                            "generation": secrets.token_hex(8)})
     pipe.sadd(keys.staff_users(), username)
     pipe.execute()
 
@@ -49,7 +52,8 @@ def verify_password(redis: RedisClient, username: str, password: str) -> dict[st
         return None
     if not record:
         return None
-    return {"username": username, "role": record["role"], "station": record.get("station", "")}
+    return {"username": username, "role": record["role"], "station": record.get("station", ""),
+            "generation": record.get("generation", "")}
 
 
 _DUMMY_HASH = _hasher.hash("timing-equaliser-not-a-password")

@@ -11,24 +11,36 @@ from typing import Any, Callable
 
 from flask import abort, current_app, g, session
 
+from console import sessions
 from store import keys
+
+SESSION_ID = "sid"  # the cookie's only claim: which server-side session this is
 
 
 def current_user() -> dict[str, str] | None:
     """The signed-in staff member as the account stands now, not as it stood at login.
 
-    The session cookie only names the account; role and station are read from Redis on every
-    request, so deleting an account or changing its role takes effect at once.
+    The cookie holds a server-side session id (console.sessions); the session names the account
+    and its generation, and role and station are read from Redis on every request. Logging out,
+    deleting the account (even re-creating it under the same name) or changing its role takes
+    effect at once.
     """
-    user = session.get("user")
-    if not user:
+    session_id = session.get(SESSION_ID)
+    if not session_id:
         return None
-    role, station = current_app.config["REDIS"].hmget(keys.staff_user(user["username"]),
-                                                      "role", "station")
-    if role is None:
-        session.pop("user", None)
+    redis = current_app.config["REDIS"]
+    found = sessions.session_account(redis, session_id)
+    if found is None:
+        session.pop(SESSION_ID, None)
         return None
-    return {"username": user["username"], "role": role, "station": station or ""}
+    username, generation = found
+    role, station, current_generation = redis.hmget(keys.staff_user(username), "role", "station",
+                                                    "generation")
+    if role is None or (current_generation or "") != generation:
+        sessions.close_session(redis, session_id)
+        session.pop(SESSION_ID, None)
+        return None
+    return {"username": username, "role": role, "station": station or ""}
 
 
 def require_role(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -7,17 +7,25 @@ Labels arrive from staff data (station names), so every text node is escaped.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from html import escape
-from typing import Sequence
 
 PALETTE = ("#1f6feb", "#2da44e", "#bf8700", "#cf222e", "#8250df", "#57606a")
 FONT = 'font-family="system-ui, -apple-system, &quot;PingFang SC&quot;, &quot;Microsoft YaHei&quot;, sans-serif"'
 
 
 def _fmt(value: float) -> str:
+    if value >= 100_000_000:
+        return f"{value / 100_000_000:.1f}".removesuffix(".0") + "亿"
     if value >= 10_000:
-        return f"{value / 10_000:.1f}万"
+        return f"{value / 10_000:.1f}".removesuffix(".0") + "万"
     return f"{value:g}" if value != int(value) else f"{int(value)}"
+
+
+def text_width(text: str, size: float) -> float:
+    """Rough drawn width: CJK glyphs one em, Latin digits and letters about 0.6 em (pure)."""
+    return sum(size if ord(c) > 0x2000 else 0.6 * size for c in text)
 
 
 def _empty(width: int, height: int, title: str, message: str) -> str:
@@ -78,28 +86,67 @@ def funnel_chart(stages: Sequence[tuple[str, float]], title: str, *, width: int 
     return "".join(parts)
 
 
+def nice_ticks(peak: float, count: int = 2) -> list[float]:
+    """Distinct round y-axis ticks from 0 to at least ``peak`` (pure): integer steps of 1, 2 or 5
+    times a power of ten, never two equal ticks (a peak of 1 gives 0 and 1, not 0, 0, 1)."""
+    if peak <= 0:
+        return [0.0, 1.0]
+    raw = peak / count
+    magnitude = 10 ** math.floor(math.log10(raw)) if raw >= 1 else 1
+    step = next((m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw), 10 * magnitude)
+    top = math.ceil(peak / step) * step
+    return [float(step * i) for i in range(int(round(top / step)) + 1)]
+
+
+def spread_labels(ys: Sequence[float], gap: float, low: float, high: float) -> list[float]:
+    """Move label baselines apart so no two are closer than ``gap``, keeping their order and
+    staying within ``low``..``high`` where there is room (pure)."""
+    order = sorted(range(len(ys)), key=lambda i: ys[i])
+    placed = [ys[i] for i in order]
+    for k in range(1, len(placed)):
+        placed[k] = max(placed[k], placed[k - 1] + gap)
+    overflow = placed[-1] - high if placed else 0
+    if overflow > 0:
+        placed = [y - overflow for y in placed]
+        for k in range(len(placed) - 2, -1, -1):
+            placed[k] = min(placed[k], placed[k + 1] - gap)
+    if placed and placed[0] < low:
+        placed = [y + (low - placed[0]) for y in placed]
+    result = [0.0] * len(ys)
+    for k, i in enumerate(order):
+        result[i] = placed[k]
+    return result
+
+
 def line_chart(series: Sequence[tuple[str, Sequence[float]]], labels: Sequence[str], title: str,
                *, width: int = 440, height: int = 220) -> str:
-    """One or more lines over the same x labels (days); the last value of each line is printed."""
+    """One or more lines over the same x labels (days); the last value of each line is printed
+    at the line's end, pushed apart when lines end close together."""
     if not labels or not any(any(values) for _, values in series):
         return _empty(width, 60, title, "暂无历史数据（每小时记录一次）")
-    left, right, top, bottom = 50, 90, 14, 28
+    font = 12
+    end_texts = [f"{name} {_fmt(values[-1])}" for name, values in series if values]
+    # Room on the right for the longest end label ("关注人数 100万"), so none is cut off.
+    right = max(90, int(max((text_width(t, font) for t in end_texts), default=0)) + 12)
+    ticks = nice_ticks(max(max(values, default=0) for _, values in series))
+    peak = ticks[-1]
+    left = max(50, int(max(text_width(_fmt(t), font) for t in ticks)) + 12)
+    top, bottom = 14, 28
     plot_w, plot_h = width - left - right, height - top - bottom
-    peak = max(max(values) for _, values in series) or 1
     step = plot_w / max(len(labels) - 1, 1)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-             f'aria-label="{escape(title)}" {FONT} font-size="12">']
-    for fraction in (0, 0.5, 1):
-        y = top + plot_h * (1 - fraction)
+             f'aria-label="{escape(title)}" {FONT} font-size="{font}">']
+    for tick in ticks:
+        y = top + plot_h * (1 - tick / peak)
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" '
                      f'stroke="#d0d7de"/>')
         parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#57606a">'
-                     f'{_fmt(round(peak * fraction))}</text>')
-    shown = {0, len(labels) - 1, (len(labels) - 1) // 2}
-    for i, label in enumerate(labels):
-        if i in shown:
-            parts.append(f'<text x="{left + i * step:.1f}" y="{height - 8}" text-anchor="middle" '
-                         f'fill="#57606a">{escape(label)}</text>')
+                     f'{_fmt(tick)}</text>')
+    shown = sorted({0, len(labels) - 1, (len(labels) - 1) // 2})
+    for i in shown:
+        parts.append(f'<text x="{left + i * step:.1f}" y="{height - 8}" text-anchor="middle" '
+                     f'fill="#57606a">{escape(labels[i])}</text>')
+    ends: list[tuple[str, str, float]] = []
     for n, (name, values) in enumerate(series):
         colour = PALETTE[n % len(PALETTE)]
         points = " ".join(f"{left + i * step:.1f},{top + plot_h * (1 - v / peak):.1f}"
@@ -107,8 +154,11 @@ def line_chart(series: Sequence[tuple[str, Sequence[float]]], labels: Sequence[s
         parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2.5" '
                      f'points="{points}"/>')
         if values:
-            y_last = top + plot_h * (1 - values[-1] / peak)
-            parts.append(f'<text x="{left + plot_w + 6}" y="{y_last + 4:.1f}" fill="{colour}">'
-                         f'{escape(name)} {_fmt(values[-1])}</text>')
+            ends.append((colour, f"{name} {_fmt(values[-1])}",
+                         top + plot_h * (1 - values[-1] / peak) + 4))
+    baselines = spread_labels([y for _, _, y in ends], font + 2, font, height - bottom + 4)
+    for (colour, text, _), y in zip(ends, baselines):
+        parts.append(f'<text x="{left + plot_w + 6}" y="{y:.1f}" fill="{colour}">'
+                     f'{escape(text)}</text>')
     parts.append("</svg>")
     return "".join(parts)

@@ -15,6 +15,8 @@ import secrets
 
 from flask import abort, request, session
 
+from console.auth import SESSION_ID
+
 SESSION_KEY = "csrf_token"
 HEADER = "X-CSRF-Token"
 FORM_FIELD = "csrf_token"
@@ -46,7 +48,7 @@ def protect() -> None:
     """``before_request`` hook: 400 when a cookie-authenticated unsafe request lacks the token."""
     if request.method not in UNSAFE_METHODS:
         return
-    if "user" not in session and request.blueprint != "console":
+    if SESSION_ID not in session and request.blueprint != "console":
         return
     sent = request.headers.get(HEADER) or request.form.get(FORM_FIELD)
     if not is_valid(session.get(SESSION_KEY), sent):

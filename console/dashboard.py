@@ -1,6 +1,6 @@
 """What the dashboard shows, as plain data (the page renders it, /api/v1/dashboard returns it).
 
-Reads counters only: the metrics hash, registration's gauges and per-day hashes, the daily
+Reads counters only: the tallies, registration's gauges and per-day hashes, the daily
 snapshots and queue depths. Directory records (stations, communities, officers: hundreds) are
 read whole; followers (a million) never are.
 """

@@ -1,8 +1,8 @@
 """Dashboard figures, read from counters only: never a scan over followers or alerts.
 
-Every figure comes from the ``metrics:{m}`` hash (one HGETALL), the small ``stats:{daily}:*``
-hashes written by an hourly snapshot, and queue depths (XINFO GROUPS): constant work at 1 M
-followers. The functions that turn numbers into figures are pure and take plain dicts.
+Every figure comes from the sharded tallies (``store.tallies``, one pipeline), the small
+``stats:{daily}:*`` hashes written by an hourly snapshot, and queue depths (XINFO GROUPS):
+constant work at 1 M followers. The functions that turn numbers into figures are pure and take plain dicts.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from store import keys, metrics
+from store import keys, tallies
 from store.redis import RedisClient
 
 LABELS: dict[str, Any] = json.loads(
@@ -116,8 +116,8 @@ REGISTRATION_GAUGES = {"followers": "followers_total", "bound": "phones_bound_to
 
 
 def current_values(redis: RedisClient) -> dict[str, float]:
-    """The metrics hash plus registration's follower gauges: two HGETALLs, no scan."""
-    values = metrics.snapshot(redis)
+    """The tallies plus registration's follower gauges: one pipeline and one HMGET, no scan."""
+    values = tallies.snapshot(redis)
     gauges = redis.hmget(keys.registration_stats(), list(REGISTRATION_GAUGES))
     for name, value in zip(REGISTRATION_GAUGES.values(), gauges):
         values[name] = float(value or 0)

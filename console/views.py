@@ -16,13 +16,14 @@ from werkzeug.exceptions import HTTPException
 
 from api import params
 from api.queues import dead_letter_rows
-from console import accounts, audit, charts, csrf, stats
-from console.auth import current_user, require_role
+from console import accounts, audit, charts, csrf, sessions, stats
+from console.auth import SESSION_ID, current_user, require_role
 from console.dashboard import TOP_N
 from console.dashboard import build as build_dashboard
 from console.throttle import LoginThrottle
 from store.streams import DurableQueue
 from worker.queues import ALL_QUEUES
+from telemetry import metrics
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
                static_folder="static")
@@ -114,21 +115,28 @@ def login_submit() -> Any:
     redis = _redis()
     username = request.form.get("username", "").strip()[:64]
     password = request.form.get("password", "")
+    # The client address after the trusted proxy hops (console.web applies ProxyFix).
     ip = request.remote_addr or "unknown"
-    throttle = LoginThrottle(redis, current_app.config["ENDFRAUD"].console)
+    console_config = current_app.config["ENDFRAUD"].console
+    throttle = LoginThrottle(redis, console_config)
     next_url = request.form.get("next", "")
-    if throttle.is_blocked(username, ip):
+    wait_ms = throttle.attempt(username, ip)
+    if wait_ms:
+        metrics.LOGIN_FAILURES.labels(reason="locked").inc()
         audit.record(redis, "login.blocked", target=username, actor=username or "anonymous", ip=ip)
-        return render_template("console/login.html", error="locked", next=next_url), 429
+        return render_template("console/login.html", error="locked", next=next_url), 429, {
+            "Retry-After": str(-(-wait_ms // 1000))}
     account = accounts.verify_password(redis, username, password)
     if account is None:
-        throttle.record_failure(username, ip)
+        throttle.record_failure(ip)
+        metrics.LOGIN_FAILURES.labels(reason="invalid").inc()
         audit.record(redis, "login.failed", target=username, actor=username or "anonymous", ip=ip)
         return render_template("console/login.html", error="invalid", next=next_url), 401
-    throttle.record_success(username)
+    throttle.record_success(username, ip)
     session.clear()  # no pre-login state (or token) survives into the staff session
     session.permanent = True
-    session["user"] = account
+    session[SESSION_ID] = sessions.open_session(redis, username, account["generation"],
+                                                console_config.session_lifetime_s)
     session["login_ms"] = int(time.time() * 1000)
     csrf.rotate()
     audit.record(redis, "login", target=username, actor=username, ip=ip)
@@ -140,6 +148,8 @@ def logout() -> Response:
     user = current_user()
     if user:
         audit.record(_redis(), "logout", target=user["username"], actor=user["username"])
+    # The server forgets the session: the cookie, wherever a copy of it is, opens nothing now.
+    sessions.close_session(_redis(), session.get(SESSION_ID))
     session.clear()
     return redirect(url_for("console.login"))
 

@@ -6,7 +6,10 @@ from datetime import timedelta
 
 from flask import Flask, Response, current_app, g, request, session
 
+from werkzeug.middleware.proxy_fix import ProxyFix
+
 from console import audit, csrf
+from console.auth import SESSION_ID, current_user
 from console.views import bp
 
 # Everything the console loads is served by us (no CDN); inline SVG needs no script or style.
@@ -25,6 +28,11 @@ def init_app(app: Flask) -> None:
         # Also enforced on read: Flask rejects a signed cookie older than this.
         PERMANENT_SESSION_LIFETIME=timedelta(seconds=config.console.session_lifetime_s),
     )
+    if config.console.trusted_proxy_hops:
+        # The client address is what our own proxies appended to X-Forwarded-For, never what a
+        # client wrote there: login delays and audit entries key on it.
+        app.wsgi_app = ProxyFix(app.wsgi_app,  # type: ignore[method-assign]
+                                x_for=config.console.trusted_proxy_hops)
     app.before_request(csrf.protect)
     app.after_request(_audit_unrecorded_action)
     app.after_request(_security_headers)
@@ -36,7 +44,7 @@ def _audit_unrecorded_action(response: Response) -> Response:
 
     Only method, endpoint and path are logged: bodies may carry personal data.
     """
-    user = session.get("user")
+    user = g.get("user") or (current_user() if SESSION_ID in session else None)
     if (request.method in csrf.UNSAFE_METHODS and user and response.status_code < 400
             and not g.get("audit_recorded")):
         audit.record(current_app.config["REDIS"], f"{request.method} {request.endpoint}",

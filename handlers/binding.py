@@ -6,6 +6,7 @@ The dialog handlers receive the follower's other texts while a binding is open.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from bot.registry import registry
@@ -64,9 +65,9 @@ def ask_unbind(msg: Any, ctx: Any) -> str:
     return ctx.reply("unbind_ask", items=_items(ctx, listing))
 
 
-@registry.on_text(r"^解绑\s*([1-9])$")
+@registry.on_text(r"^解绑\s*([1-9１-９])$")  # full-width digits from Chinese input methods too
 def unbind(msg: Any, ctx: Any) -> str:
-    index = int(msg.content.strip()[-1])
+    index = int(unicodedata.normalize("NFKC", msg.content.strip()[-1]))
     return _render(ctx, binder(ctx).unbind(msg.source, index, ctx.now()))
 
 

@@ -2,23 +2,27 @@
 
 "举报 <content>" reports at once; "举报" alone or the 我要举报 menu opens a short dialog whose next
 message (text or image) is the clue. Images carry PicUrl and MediaId
-(https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html).
+(https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html);
+an image clue's text is read by the screenshot worker and added to the clue
+(``handlers/screenshots.py`` routes images here while the dialog is open).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.dialogs import current_dialog, end_dialog, start_dialog
+from bot.dialogs import end_dialog, start_dialog
 from bot.registry import registry
 from intel import reports
 from intel.scamcheck import check_text, extract_links, extract_numbers
+from screenshots.jobs import request_reading
+from worker.queues import SCREENSHOTS
 
 DIALOG = "report"
 DIALOG_TIMEOUT_S = 300
 
 
-def _candidates(text: str) -> list[str]:
+def candidates(text: str) -> list[str]:
     return extract_numbers(text) + extract_links(text)
 
 
@@ -31,7 +35,7 @@ def file_report(msg: Any, ctx: Any, report: reports.Report, receipt: str = "repo
 
 def report_text(msg: Any, ctx: Any, text: str) -> str:
     result = check_text(text, ctx.library)
-    report = reports.report_from_text(text, _candidates, suggested_type=result.fraud_type or "")
+    report = reports.report_from_text(text, candidates, suggested_type=result.fraud_type or "")
     return file_report(msg, ctx, report)
 
 
@@ -58,13 +62,16 @@ def report_in_dialog(msg: Any, ctx: Any) -> str:
     return report_text(msg, ctx, msg.content)
 
 
-@registry.on_message("image")
 def report_image(msg: Any, ctx: Any) -> str:
-    # A screenshot is a clue whether or not the dialog is open: we cannot read images here.
-    in_dialog = current_dialog(ctx, msg.source) == DIALOG
-    if in_dialog:
-        end_dialog(ctx, msg.source)
-    report = reports.report_from_image(getattr(msg, "image", "") or "",
-                                       getattr(msg, "media_id", "") or "")
-    return file_report(msg, ctx, report,
-                       receipt="report_receipt" if in_dialog else "report_receipt_image")
+    """A screenshot sent in the report dialog: an image clue now, its recognised text later."""
+    end_dialog(ctx, msg.source)
+    if not reports.may_report(ctx.redis, msg.source, ctx.now()):
+        return ctx.reply("report_limit", limit=reports.MAX_REPORTS_PER_DAY)
+    media_id = getattr(msg, "media_id", "") or ""
+    pic_url = getattr(msg, "image", "") or ""
+    clue_id = reports.create_clue(ctx.redis, ctx.config, msg.source,
+                                  reports.report_from_image(pic_url, media_id), ctx.now())
+    if media_id:
+        request_reading(ctx.queue(SCREENSHOTS), msg.source, msg.id, media_id, pic_url,
+                        clue_id=clue_id)
+    return ctx.reply("report_receipt", clue_id=clue_id)

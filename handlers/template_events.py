@@ -14,7 +14,7 @@ from typing import Any
 from alerts.delivery import confirm_delivery
 from alerts.store import AlertStore
 from bot.registry import registry
-from store import metrics
+from telemetry import metrics
 
 
 @registry.on_event("templatesendjobfinish")
@@ -30,7 +30,7 @@ def template_send_finished(msg: Any, ctx: Any) -> None:
     if marker is not None and marker.state in ("delivered", "undelivered"):
         return None  # already applied (the sender claimed it)
     store.park_finish(msg.source, msgid, status, at_ms)
-    metrics.incr(ctx.redis, "alerts_receipts_parked_total")
+    metrics.RECEIPTS_PARKED.inc()
     # The sender may have recorded "sent" and looked for parked receipts between our two steps.
     target = target or store.msgid_target(msgid)
     marker = store.marker(*target) if target else None

@@ -17,7 +17,8 @@ from alerts.store import AlertStore
 from bot.registry import PASS, registry
 from worker.queues import WARNINGS
 
-ANSWER_PATTERN = r"^(1|2|安全|已挂断|已转账|需要帮助)$"
+# Full-width "１"/"２" too: Chinese input methods type them (classify_answer folds them by NFKC).
+ANSWER_PATTERN = r"^(1|2|１|２|安全|已挂断|已转账|需要帮助)$"
 
 
 @registry.on_text(ANSWER_PATTERN, first=True)

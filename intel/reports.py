@@ -118,6 +118,35 @@ def create_clue(redis: RedisClient, config: Config, openid: str, report: Report,
     return clue_id
 
 
+def attach_recognised_text(redis: RedisClient, config: Config, clue_id: str, text: str,
+                           extract: Callable[[str], Iterable[str]],
+                           suggested_type: str = "") -> bool:
+    """Add a screenshot's recognised text to its image clue (sealed like the rest), with the
+    numbers and links in it as candidates for the risk list. False if the clue is gone."""
+    key = keys.clue(clue_id)
+    text = text.strip()[:MAX_TEXT_CHARS]
+    with redis.pipeline(transaction=True) as pipe:
+        while True:
+            try:
+                pipe.watch(key)
+                raw = pipe.hgetall(key)
+                if not raw:
+                    return False
+                payload = _open(config, raw["sealed"]) if raw.get("sealed") else {}
+                found = [v for v in extract(text) if risklist.normalize(v)]
+                values = list(dict.fromkeys([*payload.get("values", []), *found]))
+                payload.update(ocr_text=text, values=values)
+                update = {"sealed": _seal(config, payload), "value_count": str(len(values))}
+                if suggested_type and not raw.get("suggested_type"):
+                    update["suggested_type"] = suggested_type
+                pipe.multi()
+                pipe.hset(key, mapping=update)
+                pipe.execute()
+                return True
+            except redis_lib.WatchError:
+                continue
+
+
 def _public(config: Config, raw: dict[str, str]) -> dict[str, Any]:
     payload = _open(config, raw["sealed"]) if raw.get("sealed") else {}
     return {
@@ -126,6 +155,7 @@ def _public(config: Config, raw: dict[str, str]) -> dict[str, Any]:
         "suggested_type": raw.get("suggested_type") or None,
         "text": payload.get("text", ""), "pic_url": payload.get("pic_url", ""),
         "media_id": payload.get("media_id", ""), "values": payload.get("values", []),
+        "ocr_text": payload.get("ocr_text", ""),
         "reviewed_by": raw.get("reviewed_by") or None,
         "reviewed_ms": int(raw["reviewed_ms"]) if raw.get("reviewed_ms") else None,
         "fraud_type": raw.get("fraud_type") or None, "note": raw.get("note", ""),

@@ -33,6 +33,7 @@ from store.phones import (InvalidPhone, PhoneVault, count_digits, mask, normaliz
                           normalize_mobile)
 from store.redis import RedisClient
 from store.streams import DurableQueue
+from telemetry import metrics
 
 CODE_TTL_S = 300
 MAX_TRIES = 5
@@ -143,6 +144,7 @@ class Binder:
         self.sms_queue.enqueue(SEND_CODE_JOB, {
             "to": self.vault.encrypt(phone), "code": self.vault.encrypt(code),
             "purpose": purpose}, job_id=f"otp:{uuid.uuid4().hex}")
+        metrics.OTP_SENT.labels(purpose=purpose).inc()
         name = "bind_code_sent" if purpose == OWN else "guard_code_sent"
         return Reply(name, {"phone_masked": mask(phone), "ttl_min": CODE_TTL_S // 60})
 
@@ -156,6 +158,8 @@ class Binder:
         if tries > MAX_TRIES:
             return Reply("bind_too_many_tries", {"wait_min": LOCKOUT_S // 60})
         verdict = check_code(state, self._code_mac(openid, state.get("lookup", ""), code), now)
+        if verdict != "ok":
+            metrics.OTP_FAILURES.labels(reason=verdict).inc()
         if verdict == "expired":
             self.dialogs.end_dialog(self.ctx, openid)
             return Reply("bind_code_expired")
@@ -163,6 +167,7 @@ class Binder:
             if tries >= MAX_TRIES:
                 self.dialogs.end_dialog(self.ctx, openid)
                 limits.claim(self.redis, "lockout", openid, LOCKOUT_S)
+                metrics.OTP_FAILURES.labels(reason="locked_out").inc()
                 return Reply("bind_too_many_tries", {"wait_min": LOCKOUT_S // 60})
             return Reply("bind_code_wrong", {"tries_left": MAX_TRIES - tries})
         phone = self.vault.decrypt(state["phone"])

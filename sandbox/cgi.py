@@ -22,7 +22,8 @@ from sandbox.errors import ApiError
 
 bp = Blueprint("sandbox_cgi", __name__, url_prefix="/cgi-bin")
 
-View = Callable[[], dict[str, Any]]
+# A view returns WeChat's JSON body, or a ready response (media/get answers with the file).
+View = Callable[[], "dict[str, Any] | Response"]
 OK: dict[str, Any] = {"errcode": 0, "errmsg": "ok"}
 MAX_QR_IMAGES_CACHED = 256
 
@@ -56,7 +57,8 @@ def wechat_api(name: str, needs_token: bool = True) -> Callable[[View], Callable
             try:
                 if needs_token:
                     sandbox.state.check_token(request.args.get("access_token"))
-                return jsonify(view())
+                result = view()
+                return result if isinstance(result, Response) else jsonify(result)
             except ApiError as exc:
                 return jsonify(exc.body())
         return wrapper

@@ -90,6 +90,20 @@ class SandboxClient:
         """Send a text message; returns the passive reply payload (None for ``success``)."""
         return self._reply(self._act(openid, "text", {"text": text}))
 
+    def send_image(self, openid: str, data: bytes, filename: str = "screenshot.png",
+                   content_type: str = "image/png") -> dict[str, Any]:
+        """Send a picture (an image message with PicUrl and MediaId, see sandbox/media.py);
+        returns the phone's result: ``reply`` (the passive reply entry), ``media_id``..."""
+        response = self._http.post(self.base_url + f"sandbox/api/citizens/{openid}/image",
+                                   files={"file": (filename, data, content_type)},
+                                   timeout=self.timeout_s)
+        if response.status_code >= 400:
+            raise SandboxRequestError(response.status_code, response.text)
+        result: dict[str, Any] = response.json()
+        if self.strict and not (result["delivered"] and result["error"] is None):
+            raise WebhookFailed(result)
+        return result
+
     def click_menu(self, openid: str, key: str) -> dict[str, Any] | None:
         return self._reply(self._act(openid, "click", {"key": key}))
 

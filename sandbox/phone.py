@@ -31,10 +31,13 @@ def _body() -> dict[str, Any]:
 
 def interact(sandbox: Sandbox, interaction: Interaction) -> dict[str, Any]:
     """POST one citizen action to the webhook and record what the citizen then sees."""
-    openid = interaction.openid
-    event = interaction.event or "text"
-    delivery = sandbox.webhook.deliver(wire.interaction_xml(sandbox.account, interaction),
-                                       openid, event)
+    return deliver(sandbox, interaction.openid, interaction.event or "text",
+                   wire.interaction_xml(sandbox.account, interaction))
+
+
+def deliver(sandbox: Sandbox, openid: str, event: str, xml: str) -> dict[str, Any]:
+    """POST one callback ``xml`` for ``openid``; the passive reply joins the chat."""
+    delivery = sandbox.webhook.deliver(xml, openid, event)
     result: dict[str, Any] = {"event": event, "delivered": delivery.ok, "reply": None,
                               "error": None, "attempts": delivery.attempts}
     if not delivery.ok:

@@ -13,7 +13,7 @@ from flask import Flask, Response, jsonify
 from gunicorn.app.base import BaseApplication
 
 from config import Config
-from sandbox import cgi, control, phone, wire
+from sandbox import cgi, control, media, phone, wire
 from sandbox.context import Sandbox
 from sandbox.errors import SandboxError
 from sandbox.faults import FaultBoard
@@ -48,6 +48,7 @@ def create_app(config: Config, webhook_url: str | None = None,
     app.register_blueprint(cgi.bp)
     app.register_blueprint(phone.bp)
     app.register_blueprint(control.bp)
+    media.install(app)
 
     @app.errorhandler(SandboxError)
     def sandbox_error(exc: SandboxError) -> tuple[Response, int]:

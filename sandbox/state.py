@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 import string
 import threading
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -141,7 +143,8 @@ def menu_event_extra(kind: str, key: str) -> dict[str, Any]:
         return {"SendPicsInfo": {"Count": 1, "PicList": {"item": [{"PicMd5Sum": md5}]}}}
     if kind == "location_select":
         return {"SendLocationInfo": {"Location_X": "23", "Location_Y": "113", "Scale": "15",
-                                     "Label": "广州市海珠区客村艺苑路 106号", "Poiname": ""}}
+                                     "Label": "广州市海珠区客村艺苑路 106号",
+                                     "Poiname": ""}}
     return {}
 
 
@@ -409,10 +412,21 @@ class SandboxState:
             self.log.add("citizen", openid, {"msgtype": "event", "event": "VIEW", "url": url})
             return Interaction(openid, int(self.clock.now()), "VIEW", url)
 
+    def send_media_message(self, openid: str, payload: dict[str, Any]) -> tuple[int, int]:
+        """A non-text message (an image: sandbox/media.py) from a follower: logged in the chat,
+        opens the 48 h window like any message; returns (CreateTime, MsgId) for its XML."""
+        with self._lock:
+            _, now = self._acting_follower(openid)
+            self._next_incoming_msgid += 1
+            self.log.add("citizen", openid, payload)
+            return int(now), self._next_incoming_msgid
+
     def claim_phone(self, openid: str, phone: str) -> None:
         with self._lock:
             citizen = self.citizen(openid)
-            if not phone.isdigit() or not 5 <= len(phone) <= 15:
+            # A SIM's number is ASCII digits, however the tester typed it ("１３８ 0013-8000").
+            phone = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", phone[:40]))
+            if not (phone.isascii() and phone.isdigit()) or not 5 <= len(phone) <= 15:
                 raise SandboxError("phone must be 5..15 digits")
             old_owner = self._citizens.get(self._phones.get(phone, ""))
             if old_owner is not None:

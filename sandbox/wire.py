@@ -136,7 +136,8 @@ class Envelope:
         sealed = xmltodict.parse(self._crypto().encrypt_message(xml, nonce, timestamp))["xml"]
         params.update(encrypt_type="aes", msg_signature=sealed["MsgSignature"])
         if self.mode == "compat":
-            body = xml[: xml.rindex("</xml>")] + f"<Encrypt>{_cdata(sealed['Encrypt'])}</Encrypt></xml>"
+            encrypted = f"<Encrypt>{_cdata(sealed['Encrypt'])}</Encrypt>"
+            body = xml[: xml.rindex("</xml>")] + encrypted + "</xml>"
         else:
             body = to_xml({"ToUserName": self.account, "Encrypt": sealed["Encrypt"]})
         return params, body.encode("utf-8")

@@ -27,7 +27,7 @@ from broadcasts.model import ACTIVE, TZ, BroadcastError, run_slot, trigger_for
 from broadcasts.runs import start_run
 from config import Config
 from scheduler.process import on_build
-from store import metrics
+from telemetry import metrics
 from store.redis import RedisClient
 
 log = logging.getLogger(__name__)
@@ -109,5 +109,5 @@ def fire_broadcast(config: Config, redis: RedisClient, broadcast_id: str,
     if slot is None:
         log.warning("broadcast %s fired outside any run slot; ignored", broadcast_id)
         return None
-    metrics.incr(redis, "broadcast_fires_total")
+    metrics.BROADCAST_FIRES.inc()
     return start_run(config, redis, broadcast_id, slot, now)

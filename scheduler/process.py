@@ -25,6 +25,7 @@ from redis import Redis, RedisCluster
 from config import Config
 from store import health, keys
 from store.redis import RedisClient
+from telemetry import metrics
 
 log = logging.getLogger(__name__)
 
@@ -164,8 +165,10 @@ def run_scheduler(config: Config, redis: RedisClient, stop: threading.Event | No
                     scheduler = None
             except Exception:
                 log.exception("scheduler: loop error (redis down?)")
+            metrics.SCHEDULER_LEADER.set(1 if scheduler is not None else 0)
             stop.wait(RENEW_EVERY_S)
     finally:
+        metrics.SCHEDULER_LEADER.set(0)
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         try:

@@ -11,7 +11,7 @@ ignored, then pruned by the next live worker.
 from __future__ import annotations
 
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 from store import keys
 from store.redis import RedisClient
@@ -68,7 +68,7 @@ def status(redis: RedisClient, now_ms: int | None = None) -> dict[str, bool]:
         # Two calls, not a pipeline: redis-py's cluster pipeline refuses MGET.
         values = redis.mget([keys.heartbeat(role) for role in roles])
         reports = redis.hgetall(keys.consumer_health())
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure to read it (cluster errors too) is "down"
         return {"redis": False, **{role: False for role in roles}, "consumers": False}
     return {"redis": True, **{role: v is not None for role, v in zip(roles, values)},
             "consumers": all(consumer_states(reports, now_ms).values())}
@@ -79,5 +79,5 @@ def consumer_report(redis: RedisClient, now_ms: int | None = None) -> dict[str, 
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     try:
         return consumer_states(redis.hgetall(keys.consumer_health()), now_ms)
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure to read it (cluster errors too) is "down"
         return {}

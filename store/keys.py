@@ -27,17 +27,19 @@ in one slot. ``tests/test_cluster.py`` runs each such operation on a real 3-mast
 | ``{content}:current`` | hash: ``<kind>:<id>`` → JSON of latest version | none | staff content edits (content.store) |
 | ``{content}:history:<kind>:<id>`` | list of JSON versions, oldest first | none | content edit history (same transaction) |
 | ``{content}:revision`` | string counter | none | bumped on every content save |
-| ``metrics:{m}`` | hash: metric field → number | none | store.metrics counters and histograms |
+| ``tally:{t:<n>}`` | hash: tally field → number, n = 0..15 (a write picks one at random) | none | store.tallies: the console's alert funnel and latency, summed over the shards |
 | ``audit:{a}`` | stream: actor, action, target, detail | none (MAXLEN ~1 M) | console.audit: every staff action |
-| ``staff:{staff}:user:<username>`` | hash: password_hash (argon2), role, station, created_ms | none | console accounts |
+| ``staff:{staff}:user:<username>`` | hash: password_hash (argon2), role, station, created_ms, generation | none | console accounts (a re-created account gets a new generation) |
 | ``staff:{staff}:users`` | set of usernames | none | console accounts (written with the user hash in one MULTI) |
 | ``risk:<digest>`` | hash: kind, display (masked), count, first_seen, last_seen, ``type:<id>`` and ``src:<source>`` counts, confirmed_by/at | none | intel.risklist: alerts and promoted clues (one Lua script, single key) |
 | ``clue:{clues}:<id>`` | hash: clue record (content AES-GCM encrypted), status, review | none | intel.reports: a follower's report (MULTI with the two indexes) |
 | ``clue:{clues}:seq`` | string counter | none | intel.reports: clue ids |
 | ``clue:{clues}:pending`` / ``clue:{clues}:all`` | zset: clue id → created ms | none | intel.reports: review queue / every clue (same MULTI as the record) |
 | ``clue_rate:{<openid>}:<yyyymmdd>`` | string counter | 2 days | intel.reports: reports per follower per day |
-| ``staff:{login}:fail:user:<username>`` | string counter of failed logins | console.login_lockout_s | console.throttle (lockout per username) |
-| ``staff:{login}:fail:ip:<ip>`` | string counter of failed logins | console.login_lockout_s | console.throttle (throttle per IP; same tag: one pipeline) |
+| ``staff:{login}:try:<username>|<client>`` | string counter of login attempts of the pair | console.login_lockout_s | console.throttle (one Lua script with the two below) |
+| ``staff:{login}:wait:<username>|<client>`` | string marker: the pair waits out its delay | the delay | console.throttle (growing delays) |
+| ``staff:{login}:fail:ip:<client>`` | string counter of failed logins from one client address | console.login_lockout_s | console.throttle (block of that client only) |
+| ``staff:{session}:<session id>`` | string: "<username> <account generation>" | console.session_lifetime_s | console.sessions: server-side staff session (logout deletes it) |
 | ``stats:{daily}:<metric>`` | hash: YYYY-MM-DD → value of the counter at its last snapshot that day | none | console.stats snapshot (hourly, scheduler) for "over time" charts |
 | ``reg:{dir}:stations`` / ``reg:{dir}:communities`` / ``reg:{dir}:officers`` | hash: id → JSON record | none | registration.directory (one tag: a save WATCHes the referenced records) |
 | ``reg:{dir}:seq`` | hash: kind → last generated id | none | registration.directory ids |
@@ -73,6 +75,7 @@ in one slot. ``tests/test_cluster.py`` runs each such operation on a real 3-mast
 | ``bcm:{bcm:<msg_id % 64>}`` | hash: msg_id → run id | none | MASSSENDJOBFINISH → run |
 | ``bq:{f:<b>}:<yyyymm>`` | hash: openid → mass sends received that month | ~2 months | broadcasts.quota (same bucket/tag as the follower records) |
 | ``rl:{rl:<api>}:<unix s>`` | string counter | 2 s | broadcasts.throttle: API calls per second across workers |
+| ``shot:<job_id>`` | hash: status, reply, line count, OCR ms, fraud type, AES-GCM sealed recognised lines, ``sent_ms`` marker | 7 days | worker.screenshot_jobs: one screenshot check's result (single key) |
 
 Later features add their keys here, each documented in this table.
 """
@@ -156,8 +159,8 @@ def staff_users() -> str:
     return "staff:{staff}:users"
 
 
-def metrics() -> str:
-    return "metrics:{m}"
+def tally(shard: int) -> str:
+    return f"tally:{{t:{shard}}}"
 
 
 def audit_log() -> str:
@@ -221,8 +224,16 @@ def content_revision() -> str:
 # Both failure counters share the {login} tag: one login attempt updates both in one pipeline.
 
 
-def login_failures_user(username: str) -> str:
-    return f"staff:{{login}}:fail:user:{username}"
+def login_attempts(username: str, client: str) -> str:
+    return f"staff:{{login}}:try:{username}|{client}"
+
+
+def login_wait(username: str, client: str) -> str:
+    return f"staff:{{login}}:wait:{username}|{client}"
+
+
+def staff_session(session_id: str) -> str:
+    return f"staff:{{session}}:{session_id}"
 
 
 def login_failures_ip(ip: str) -> str:
@@ -439,3 +450,10 @@ def follower_last_active_bucket(bucket: int) -> str:
 
 def api_rate(api: str, second: int) -> str:
     return f"rl:{{rl:{api}}}:{second}"
+
+
+# ---- screenshot checks --------------------------------------------------------------------
+
+
+def screenshot_result(job_id: str) -> str:
+    return f"shot:{job_id}"

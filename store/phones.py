@@ -80,7 +80,7 @@ class PhoneVault:
     aes_key: bytes
 
     @classmethod
-    def from_config(cls, privacy: PrivacyConfig) -> "PhoneVault":
+    def from_config(cls, privacy: PrivacyConfig) -> PhoneVault:
         raw = base64.urlsafe_b64decode(privacy.phone_encryption_key.encode())
         if len(raw) != 32:
             raise ValueError("privacy.phone_encryption_key must be urlsafe base64 of 32 bytes")

@@ -25,6 +25,7 @@ import redis
 from config import QueueConfig
 from store import keys
 from store.redis import RedisClient
+from telemetry import logs, metrics
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +182,7 @@ class DurableQueue:
             "failed_ms": str(int(time.time() * 1000)),
         }, maxlen=100_000, approximate=True)
         self.ack(job)
+        metrics.DEAD_LETTERED.labels(queue=self.name).inc()
 
 
 JobHandler = Callable[[Job], None]
@@ -191,23 +193,35 @@ def default_consumer_name() -> str:
 
 
 def process(queue: DurableQueue, job: Job, handle: JobHandler) -> None:
-    """Run one job: ack on success, dead-letter on permanent failure or too many deliveries."""
+    """Run one job: ack on success, dead-letter on permanent failure or too many deliveries.
+
+    Every log line written meanwhile carries the job id (and the alert id of alert jobs)."""
+    alert_id = job.payload.get("alert_id") if isinstance(job.payload, dict) else None
+    with logs.context(job_id=job.job_id, alert_id=str(alert_id) if alert_id else None):
+        started = time.perf_counter()
+        outcome = _process(queue, job, handle)
+        metrics.JOB_DURATION.labels(queue=queue.name).observe(time.perf_counter() - started)
+        metrics.JOBS.labels(queue=queue.name, outcome=outcome).inc()
+
+
+def _process(queue: DurableQueue, job: Job, handle: JobHandler) -> str:
     if job.deliveries > queue.config.max_deliveries:
         log.warning("job %s (%s) dead-lettered after %d deliveries",
                     job.job_id, job.type, job.deliveries)
         queue.bury(job, f"gave up after {job.deliveries - 1} deliveries")
-        return
+        return "dead"
     try:
         handle(job)
     except PermanentJobError as exc:
         log.warning("job %s (%s) failed permanently: %s", job.job_id, job.type, exc)
         queue.bury(job, str(exc))
-        return
+        return "dead"
     except Exception:
         # Left pending on purpose: reclaimed after reclaim_idle_s, counted towards max_deliveries.
         log.exception("job %s (%s) failed; will be retried", job.job_id, job.type)
-        return
+        return "retry"
     queue.ack(job)
+    return "done"
 
 
 class Progress:
@@ -233,7 +247,8 @@ BACKOFF_MAX_S = 5.0
 
 def backoff_s(failures: int) -> float:
     """Wait after the n-th failure in a row: 0.1 s doubling to at most 5 s (pure)."""
-    return min(BACKOFF_FIRST_S * 2 ** max(failures - 1, 0), BACKOFF_MAX_S)
+    # Exponent capped: 2.0 ** 1024 overflows, and a long outage counts that many failures.
+    return min(BACKOFF_FIRST_S * 2.0 ** min(max(failures - 1, 0), 16), BACKOFF_MAX_S)
 
 
 def consume(queue: DurableQueue, handle: JobHandler, stop: threading.Event,

@@ -47,6 +47,8 @@ def test_config_path_comes_from_environment(tmp_path):
     ({"ENDFRAUD_WECHAT__API_BASE_URL": "ftp://x"}, "wechat.api_base_url"),
     ({"ENDFRAUD_REDIS__URL": "mysql://x"}, "redis.url"),
     ({"ENDFRAUD_WECHAT__NO_SUCH_KEY": "1"}, "wechat.no_such_key"),
+    ({"ENDFRAUD_SCREENSHOTS__OCR_TIMEOUT_S": "0"}, "screenshots.ocr_timeout_s"),
+    ({"ENDFRAUD_SCREENSHOTS__OCR_THREADS": "0"}, "screenshots.ocr_threads"),
 ])
 def test_malformed_setting_fails_naming_the_key(env, key):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):

@@ -256,6 +256,23 @@ def test_hostile_plaintext_in_safe_mode_is_forbidden_and_stores_nothing(client, 
     assert redis.dbsize() == 0
 
 
+@pytest.mark.parametrize("text", ["<!DOCTYPE html>", "<!ENTITY x>", "<!-- &amp; &xxe;", "<xml>"])
+def test_a_citizen_typing_markup_is_answered_not_refused(client, config, text):
+    response = wx.post(client, config, wx.text_xml("o_user", text))
+    assert response.status_code == 200
+    assert wx.reply_text(config, response)
+
+
+@pytest.mark.parametrize("prolog", ["<!-- <xml --><!DOCTYPE xml [<!ENTITY a \"b\">]>",
+                                    "<?xml version='1.0'?><!DOCTYPE xml>",
+                                    "<?pi x?>", "junk"])
+def test_anything_in_the_prolog_but_the_xml_declaration_is_refused(redis, redis_url, prolog):
+    config, client = mode_app(redis, redis_url, "plain")
+    response = wx.post(client, config, prolog + wx.text_xml("o_user", "hi"))
+    assert response.status_code == 400
+    assert redis.dbsize() == 0
+
+
 def test_utf16_body_hiding_a_doctype_is_refused(redis, redis_url):
     xml = ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE xml [<!ENTITY a "aaaa">]>'
            "<xml><FromUserName>o_x</FromUserName><MsgType>text</MsgType><Content>&a;</Content>"
@@ -277,7 +294,8 @@ def test_oversized_body_is_refused(redis, redis_url, mode):
     assert redis.dbsize() == 0
 
 
-def test_tampered_ciphertext_is_forbidden(client, config, redis, counting_menu_key):
+def test_tampered_ciphertext_is_forbidden_and_stores_nothing(client, config, redis,
+                                                            counting_menu_key):
     query = wx.signed_query(config)
     from wechatpy.crypto import WeChatCrypto
 
@@ -288,11 +306,11 @@ def test_tampered_ciphertext_is_forbidden(client, config, redis, counting_menu_k
     query |= {"encrypt_type": "aes", "msg_signature": "f" * 40}
     response = client.post("/wechat", query_string=query, data=body, content_type="text/xml")
     assert response.status_code == 403
-    assert redis.get("test:count") is None
+    assert redis.dbsize() == 0
 
 
-def test_message_encrypted_for_another_app_is_forbidden(client, config, redis,
-                                                       counting_menu_key):
+def test_message_encrypted_for_another_app_is_forbidden_and_stores_nothing(client, config, redis,
+                                                                         counting_menu_key):
     from wechatpy.crypto import WeChatCrypto
     import xmltodict
 
@@ -304,7 +322,7 @@ def test_message_encrypted_for_another_app_is_forbidden(client, config, redis,
               "msg_signature": xmltodict.parse(body)["xml"]["MsgSignature"]}
     response = client.post("/wechat", query_string=query, data=body, content_type="text/xml")
     assert response.status_code == 403
-    assert redis.get("test:count") is None
+    assert redis.dbsize() == 0
 
 
 def test_failing_handler_releases_the_message_for_wechats_retry(client, config, redis):

@@ -61,7 +61,7 @@ def test_the_corpus_covers_every_message_and_event_type_we_handle() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(MANIFEST))
-def test_real_payload_is_answered_in_every_mode(mode_client, name) -> None:  # type: ignore[no-untyped-def]
+def test_real_payload_is_answered_in_every_mode(mode_client, name):  # type: ignore[no-untyped-def]
     config, client = mode_client
     response = wx.post(client, config, fixture_xml(name))
     assert response.status_code == 200
@@ -91,7 +91,7 @@ def test_masssendjobfinish_with_copyright_results_records_its_status(client, con
 
 
 @pytest.mark.parametrize("name", ["event_subscribe", "event_subscribe_qrscene", "event_scan"])
-def test_real_follow_and_scan_events_get_the_welcome(client, config, name) -> None:  # type: ignore[no-untyped-def]
+def test_real_follow_and_scan_events_get_the_welcome(client, config, name):
     response = wx.post(client, config, fixture_xml(name))
     assert wx.reply_text(config, response) == load_library().reply("welcome")
 

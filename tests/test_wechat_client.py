@@ -83,3 +83,45 @@ def test_concurrent_refreshes_fetch_one_token(sandbox, redis):
     assert errors == []
     assert tokens_issued(phone) == 2
 
+
+
+def _calls(endpoint: str, errcode: str) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("endfraud_wechat_api_calls_total",
+                                     {"endpoint": endpoint, "errcode": errcode}) or 0.0
+
+
+def test_api_calls_are_counted_by_endpoint_and_errcode(sandbox, redis):
+    from wechatpy.exceptions import WeChatClientException
+
+    config, phone = sandbox
+    openid = phone.new_citizen()
+    phone.follow(openid)
+    client = make_client(config, redis)
+    client.message.send_text(openid, "一")
+    before = {code: _calls("message/custom/send", code) for code in ("0", "45009", "http")}
+    client.message.send_text(openid, "二")
+    phone.set_fault(api="message/custom/send", fault="quota")
+    with pytest.raises(WeChatClientException):
+        client.message.send_text(openid, "三")
+    phone.set_fault(api="message/custom/send", fault="http", http_status=502)
+    with pytest.raises(WeChatClientException):
+        client.message.send_text(openid, "四")
+    assert _calls("message/custom/send", "0") == before["0"] + 1
+    assert _calls("message/custom/send", "45009") == before["45009"] + 1
+    assert _calls("message/custom/send", "http") == before["http"] + 1
+
+
+def test_a_rejected_token_counts_the_rejection_and_the_retry(sandbox, redis):
+    config, phone = sandbox
+    openid = phone.new_citizen()
+    phone.follow(openid)
+    client = make_client(config, redis)
+    client.message.send_text(openid, "一")
+    phone.expire_token("invalidate")
+    rejected = {code: _calls("message/custom/send", code) for code in ("0", "40001", "42001")}
+    client.message.send_text(openid, "二")
+    assert _calls("message/custom/send", "0") == rejected["0"] + 1
+    assert (_calls("message/custom/send", "40001") + _calls("message/custom/send", "42001")
+            == rejected["40001"] + rejected["42001"] + 1)

@@ -12,8 +12,9 @@ import logging
 import shutil
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 import redis as redis_lib
@@ -188,7 +189,10 @@ def test_consumer_survives_out_of_memory_while_dead_lettering(store, worker, cap
 def test_consumer_survives_a_server_that_stops_answering(store, worker, caplog):
     caplog.set_level(logging.WARNING, logger="store.streams")
     admin = redis_lib.Redis(port=store.connection_pool.connection_kwargs["port"])
-    admin.execute_command("CLIENT", "PAUSE", "2000", "ALL")
+    # Every command the consumer sends (XREADGROUP, XAUTOCLAIM, the heartbeat) is a write. The
+    # pause is far longer than needed and ended as soon as the timeout is seen, so a slow box
+    # cannot let it run out first; a WRITE pause, unlike ALL, lets our UNPAUSE through.
+    admin.execute_command("CLIENT", "PAUSE", "60000", "WRITE")
     wait_for(lambda: logged(caplog, "TimeoutError"), what="the timeout reached us")
     admin.execute_command("CLIENT", "UNPAUSE")
     assert_consumer_carries_on(store, worker, "after")
@@ -215,3 +219,20 @@ def test_a_consumer_thread_that_ends_turns_healthz_red(store, worker, server):
     wait_for(lambda: not health.status(store)["consumers"], what="consumers red")
     report = health.consumer_report(store)
     assert list(report.values()) == [False]
+
+
+def test_backoff_doubles_from_a_tenth_of_a_second_to_five_seconds():
+    from store.streams import backoff_s
+
+    assert [backoff_s(n) for n in (1, 2, 3, 4, 10, 5000)] == [0.1, 0.2, 0.4, 0.8, 5.0, 5.0]
+
+
+def test_reports_of_a_gone_worker_are_ignored_and_a_stuck_consumer_is_not_healthy():
+    from worker.process import consumer_is_healthy
+
+    now_ms = 1_700_000_000_000
+    reports = {"w1/bot": f"{now_ms - 1000}:1", "w1/warnings": f"{now_ms - 1000}:0",
+               "gone/bot": f"{now_ms - 60_000}:0", "junk/bot": "x:1"}
+    assert health.consumer_states(reports, now_ms) == {"w1/bot": True, "w1/warnings": False}
+    assert consumer_is_healthy(True, 0.5, 1) and not consumer_is_healthy(True, 1.5, 1)
+    assert not consumer_is_healthy(False, 0.0, 1)

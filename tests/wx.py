@@ -62,7 +62,8 @@ def seal(config: Config, xml: str, query: dict[str, str], *, app_id: str | None 
     query["msg_signature"] = sealed["MsgSignature"]
     query["encrypt_type"] = "aes"
     if compat and "</xml>" in xml:
-        return xml[: xml.rindex("</xml>")] + f"<Encrypt><![CDATA[{sealed['Encrypt']}]]></Encrypt></xml>"
+        encrypted = f"<Encrypt><![CDATA[{sealed['Encrypt']}]]></Encrypt>"
+        return xml[: xml.rindex("</xml>")] + encrypted + "</xml>"
     return str(body)
 
 
@@ -71,7 +72,8 @@ def post(client: Any, config: Config, xml: str, *, encrypt: bool | None = None,
     """POST a message as WeChat would; encrypted unless the config says plain mode."""
     encrypt = config.wechat.encrypt_mode != "plain" if encrypt is None else encrypt
     query = dict(query) if query is not None else signed_query(config, openid)
-    body = seal(config, xml, query, compat=config.wechat.encrypt_mode == "compat") if encrypt else xml
+    compat = config.wechat.encrypt_mode == "compat"
+    body = seal(config, xml, query, compat=compat) if encrypt else xml
     return client.post("/wechat", query_string=query, data=body.encode("utf-8"),
                        content_type="text/xml")
 

@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 
 # Modules whose @job handlers the worker runs; features add theirs here.
 JOB_MODULES: tuple[str, ...] = ("worker.bot_jobs", "registration.jobs",
-                               "worker.broadcast_jobs", "worker.warning_jobs")
+                               "worker.broadcast_jobs", "worker.warning_jobs",
+                               "worker.screenshot_jobs")
 
 
 def load_job_modules() -> None:
@@ -76,14 +77,14 @@ def run_worker(config: Config, redis: RedisClient, stop: threading.Event | None 
         try:
             health.beat(redis, "worker")
             health.report_consumers(redis, reports, int(time.time() * 1000))
-        except Exception:
+        except Exception:  # noqa: BLE001 - cluster errors are not RedisError; keep beating
             log.warning("worker: heartbeat failed (redis down?)")
         stop.wait(beat_every_s)
     for consumer in consumers:
         consumer.thread.join(timeout=5)
     try:
         health.forget_consumers(redis, [c.name for c in consumers])
-    except Exception:
+    except Exception:  # noqa: BLE001 - shutting down either way
         log.warning("worker: could not remove its consumer reports")
 
 

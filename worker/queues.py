@@ -7,5 +7,8 @@ from __future__ import annotations
 WARNINGS = "warnings"
 BROADCASTS = "broadcasts"
 BOT = "bot"
+# Screenshot OCR takes a second or two of CPU and ~300 MB while it runs: its own stream keeps
+# it from delaying the bot's quick jobs, and one consumer thread per process bounds the memory.
+SCREENSHOTS = "screenshots"
 
-ALL_QUEUES = (WARNINGS, BROADCASTS, BOT)
+ALL_QUEUES = (WARNINGS, BROADCASTS, BOT, SCREENSHOTS)

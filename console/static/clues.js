@@ -17,7 +17,7 @@
   function load() {
     return C.api("GET", "/api/v1/clues?status=" + $("status").value).then(function (data) {
       $("clues").innerHTML = data.clues.map(function (c) {
-        return "<tr><td>" + C.time(c.created_ms) + "</td><td>" + C.esc(c.kind) + "</td><td>" + C.esc(c.text) + "</td><td>" +
+        return "<tr><td>" + C.time(c.created_ms) + "</td><td>" + C.esc(c.kind) + "</td><td>" + C.esc(c.text || (c.ocr_text ? "[截图文字] " + c.ocr_text : "")) + "</td><td>" +
           C.esc((c.values || []).join("、")) + '</td><td><span class="badge">' + C.esc(c.status) + "</span></td><td>" + reviewCell(c) + "</td></tr>";
       }).join("") || '<tr><td colspan="6" class="muted">没有待审核的线索</td></tr>';
     });

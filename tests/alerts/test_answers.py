@@ -55,6 +55,12 @@ def test_reply_已转账_opens_an_urgent_case_with_callback_and_officer_notice(l
     assert notice["payload"]["data"]["thing5"]["value"].startswith("群众已转账")
 
 
+def test_a_full_width_２_typed_by_a_chinese_input_method_opens_the_urgent_case(live):
+    owner = warned(live)
+    live.sbx.send_text(owner, "２")
+    assert store(live).get("a1")["status"] == "urgent"
+
+
 def test_digit_without_an_open_warning_is_left_to_other_handlers(live):
     openid = live.follower(phone=PHONE)
     reply = live.sbx.send_text(openid, "1")

@@ -100,3 +100,14 @@ def test_body_source_must_match_the_signed_source(client):
     response = post(client, alert_body("a1", PHONE, source="someone-else"))
     assert response.status_code == 422
     assert response.get_json()["errors"][0]["field"] == "source"
+
+
+def test_a_tampered_body_is_refused_and_nothing_is_queued(client, redis, config):
+    raw, headers = sign(alert_body("a1", PHONE))
+    tampered = raw.replace(PHONE.encode(), b"13900139001")
+    assert tampered != raw
+    response = client.post("/api/v1/alerts", data=tampered, headers=headers)
+    assert response.status_code == 401
+    assert queued(redis, config) == 0
+    # The genuine body with the same headers still goes through: the nonce was not spent.
+    assert client.post("/api/v1/alerts", data=raw, headers=headers).status_code == 202

@@ -32,6 +32,11 @@ def test_unknown_fields_are_reported():
 def test_answers_are_anchored():
     assert classify_answer("1") == "safe" and classify_answer("已挂断") == "safe"
     assert classify_answer("2") == "paid" and classify_answer("需要帮助") == "paid"
+
+
+def test_a_full_width_answer_digit_is_the_same_answer():
+    assert classify_answer("２") == "paid" and classify_answer(" １ ") == "safe"
+    assert classify_answer("２" * 2) is None
     assert classify_answer("12") is None and classify_answer("我已转账了吗") is None
 
 
@@ -62,3 +67,16 @@ def test_signature_covers_the_nonce():
         assert exc.status == 401
     else:
         raise AssertionError("a swapped nonce must break the signature")
+
+
+def test_alert_signature_matches_a_known_answer_vector():
+    # Expected value from OpenSSL, not from our code:
+    #   printf '1700000000\nnonce-0001\n{"alert_id":"a1"}' | openssl dgst -sha256 -hmac 0123456789abcdef
+    expected = "cdbd6d3060ae546e87260eac061e0610487e2395a8e24986981d72ca8a86c25f"
+    assert signing.sign("0123456789abcdef", "1700000000", "nonce-0001",
+                        b'{"alert_id":"a1"}') == expected
+    config = AlertsConfig(source_keys=("p:0123456789abcdef",))
+    headers = {"X-Alert-Source": "p", "X-Alert-Timestamp": "1700000000",
+               "X-Alert-Nonce": "nonce-0001", "X-Alert-Signature": expected.upper()}
+    assert signing.check_signature(config, headers, b'{"alert_id":"a1"}', 1_700_000_010).nonce \
+        == "nonce-0001"

@@ -17,7 +17,8 @@ from sandbox.keywords import RULES, refusal
 from tests.alerts.conftest import alert_body
 
 PHONE = "13800138000"
-COUNTERPARTS = ["某某理财APP", "【工商银行】客服中心", "https://" + "x" * 80 + ".cn/登录",
+COUNTERPARTS = ["某某理财APP", "【工商银行】客服中心",
+                "https://" + "x" * 80 + ".cn/登录",
                 "+86 １３９ ００１３ ８０００", "王警官", "☎️📱"]
 
 
@@ -38,7 +39,8 @@ def test_a_warning_about_any_counterpart_is_accepted_by_wechat(live, counterpart
     ("phone_number2", "+86 １３９-0013-8000", "+86139-0013-8000"),
     ("time4", "2024-05-01 10:00:00", "2024年05月01日 10:00"),
     ("date1", "2024-05-01 10:00:00", "2024年05月01日"),
-    ("thing1", "疑似冒充客服诈骗来电请立即挂断并拨打九六一一零", "疑似冒充客服诈骗来电请立即挂断并拨打九…"),
+    ("thing1", "疑似冒充客服诈骗来电请立即挂断并拨打九六一一零",
+     "疑似冒充客服诈骗来电请立即挂断并拨打九…"),
     ("phrase5", "风险:极高", "风险极高"),
     ("amount1", "被骗5000.5元", "¥5000.5"),
     ("name1", "王警官 Wang", "王警官Wang"),

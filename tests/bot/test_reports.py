@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from bot.dialogs import current_dialog
 from intel import reports
+from store.streams import DurableQueue
+from worker.queues import SCREENSHOTS
 
 
 class Ctx:
@@ -55,7 +59,8 @@ def test_report_word_alone_asks_for_the_clue(phone, redis, library):
     assert current_dialog(Ctx(redis), phone.openid) == "report"
 
 
-def test_a_screenshot_in_the_report_dialog_becomes_an_image_clue(phone, redis, config, library):
+def test_a_screenshot_in_the_report_dialog_becomes_an_image_clue_and_is_queued_for_reading(
+        phone, redis, config, library):
     phone.click("REPORT")
 
     reply = phone.send_image("http://mmbiz.qpic.cn/shot.jpg", "media-123")
@@ -64,13 +69,22 @@ def test_a_screenshot_in_the_report_dialog_becomes_an_image_clue(phone, redis, c
     assert reply == library.reply("report_receipt", clue_id=clue["id"])
     assert (clue["kind"], clue["pic_url"], clue["media_id"]) == (
         "image", "http://mmbiz.qpic.cn/shot.jpg", "media-123")
+    (job,) = _queued(redis)
+    assert job["payload"]["clue_id"] == clue["id"]
 
 
-def test_a_screenshot_sent_on_its_own_is_filed_and_explains_text_checking(phone, redis, config,
-                                                                          library):
+def test_a_screenshot_sent_on_its_own_is_checked_not_filed(phone, redis, config, library):
     reply = phone.send_image("http://mmbiz.qpic.cn/other.jpg", "media-9")
 
-    assert reply == library.reply("report_receipt_image", clue_id=only_clue(redis, config)["id"])
+    assert reply == library.reply("screenshot_reading")
+    assert reports.list_clues(redis, config, status="all") == []
+    (job,) = _queued(redis)
+    assert job["payload"]["media_id"] == "media-9" and "clue_id" not in job["payload"]
+
+
+def _queued(redis):  # type: ignore[no-untyped-def]
+    return [{**fields, "payload": json.loads(fields["payload"])}
+            for _, fields in redis.xrange(DurableQueue(redis, SCREENSHOTS).stream)]
 
 
 def test_reports_past_the_daily_limit_are_refused(phone, redis, config, library):

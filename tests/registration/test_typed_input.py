@@ -90,3 +90,13 @@ def test_concurrent_guesses_evaluate_at_most_max_tries(make_citizen, worker, sbx
     assert any("尝试次数过多" in (r or "") for r in replies)
     assert "绑定成功" not in (citizen.send(real) or "")
     assert followers.recipients_for_phone(followers.vault.lookup_key(PHONE)) == []
+
+
+def test_unbind_with_a_full_width_index_removes_that_number(citizen, worker, sbx, followers):
+    citizen.follow()
+    citizen.send("绑定")
+    citizen.send(PHONE)
+    worker.drain()
+    citizen.send(last_code(sbx, PHONE))
+    assert "139****5678" in citizen.send("解绑１")
+    assert followers.recipients_for_phone(followers.vault.lookup_key(PHONE)) == []
