@@ -182,8 +182,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
                      "scheduler": config.metrics.scheduler_port or _free_port()}
     for role in ("sandbox", "worker", "scheduler", "web"):
         extra = ["--metrics-port", str(metrics_ports[role])] if role in metrics_ports else []
+        # Each in its own session, like Redis: a terminal's Ctrl-C then reaches only this
+        # process, which stops them one signal each. gunicorn's gthread workers hit by the
+        # terminal's SIGINT and their master's SIGQUIT at once can deadlock in handle_quit
+        # (both handlers shut the thread pool down under one lock) and outlive the demo.
         children.append(subprocess.Popen([*exe, role, *extra], env=env,
-                                         cwd=os.path.dirname(__file__)))
+                                         cwd=os.path.dirname(__file__),
+                                         start_new_session=True))
     stop = _stop_event()
     try:
         if not _wait_healthy(config, stop, children):
@@ -238,7 +243,12 @@ def _stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
         try:
             child.wait(timeout=max(deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
-            child.kill()
+            # The whole session (a gunicorn master and its workers), not just its leader.
+            try:
+                os.killpg(child.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            child.wait()
 
 
 def _wait_healthy(config: Config, stop: threading.Event,

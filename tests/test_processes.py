@@ -164,14 +164,64 @@ def test_ctrl_c_stops_the_services_before_their_redis(tmp_path):
                             start_new_session=True)
     try:
         _read_banner(proc)
+        # The terminal's signal reaches the demo alone: each child leads its own session, so
+        # it gets exactly one signal, from the demo, in order (services, then Redis).
+        children = _children_of(proc.pid)
+        assert len(children) == 5  # redis, sandbox, worker, scheduler, web
+        assert all(_session_of(child) == child for child in children)
         os.killpg(proc.pid, signal.SIGINT)
         rest, _ = proc.communicate(timeout=60)
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+        if proc.poll() is None:  # a failed assertion above: let the demo stop what it started
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 0
     assert "could not remove its consumer reports" not in rest
     assert "Connection refused" not in rest and "Connection closed by server" not in rest
+    # Nothing outlives it (gunicorn workers hit by two signals at once used to hang on).
+    marker = str(tmp_path / "data").encode()
+    deadline = time.monotonic() + 30
+    while _processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_with(marker) == []
+
+
+def _stat_fields(pid: int) -> list[bytes]:
+    # Fields after the ")" closing the command name: state, ppid, pgrp, session, ...
+    return (Path("/proc") / str(pid) / "stat").read_bytes().rsplit(b")", 1)[1].split()
+
+
+def _children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int(_stat_fields(int(entry.name))[1]) == pid:
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def _session_of(pid: int) -> int:
+    return int(_stat_fields(pid)[3])
+
+
+def _processes_with(marker: bytes) -> list[int]:
+    """Live processes whose environment mentions ``marker`` (the demo's own data dir)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if marker in (entry / "environ").read_bytes() and \
+                    _stat_fields(int(entry.name))[0] != b"Z":  # a zombie is already gone
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
 
 
 def _read_banner(proc: subprocess.Popen[str], timeout_s: float = 120) -> str:
