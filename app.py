@@ -76,7 +76,7 @@ def metrics_token_ok(token: str, authorization: str | None) -> bool:
         presented = (authorization or "").encode("latin-1")
     except UnicodeEncodeError:
         return False
-    return hmac.compare_digest(presented, f"Bearer {token}".encode("utf-8"))
+    return hmac.compare_digest(presented, f"Bearer {token}".encode())
 
 
 def _observe_requests(app: Flask) -> None:

@@ -40,7 +40,7 @@ MAX_TIMELINE_ENTRIES = 1000
 CALLBACK_REASONS = ("paid", "unanswered", "unregistered_high_risk")
 # Outcomes of a call-back; the first three close the entry, the others keep it in the queue.
 CALLBACK_FINAL = ("reached_safe", "reached_paid", "wrong_number")
-CALLBACK_OUTCOMES = CALLBACK_FINAL + ("no_answer", "call_again")
+CALLBACK_OUTCOMES = (*CALLBACK_FINAL, "no_answer", "call_again")
 
 _CREATE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
@@ -110,7 +110,7 @@ class Marker:
         return f"{self.state}|{self.at_ms}|{self.channel}|{self.msgid}{tail}"
 
     @classmethod
-    def unpack(cls, value: str) -> "Marker":
+    def unpack(cls, value: str) -> Marker:
         state, at_ms, channel, msgid, claimed = (value.split("|") + [""] * 5)[:5]
         return cls(state, int(at_ms or 0), channel, msgid, int(claimed or 0))
 
@@ -499,7 +499,7 @@ class AlertStore:
         # One PFCOUNT per day: redis-py refuses PFCOUNT in a cluster pipeline.
         distinct = [self.redis.pfcount(keys.alert_unregistered_numbers(day)) for day in days]
         return [{"day": day, "alerts": int(c or 0), "numbers": int(n or 0)}
-                for day, c, n in zip(days, counts, distinct)]
+                for day, c, n in zip(days, counts, distinct, strict=True)]
 
 
 def _entry(event: str, actor: str, at_ms: int, **detail: Any) -> str:

@@ -55,9 +55,9 @@ import requests  # noqa: E402
 import xmltodict  # noqa: E402
 from wechatpy.crypto import WeChatCrypto  # noqa: E402
 
+from benchmarks.harness import percentile, wait_http  # noqa: E402
 from config import EXAMPLE_CONFIG, load_config  # noqa: E402
 from tests.servers import free_port, start_redis, stop  # noqa: E402
-from benchmarks.harness import percentile, wait_http  # noqa: E402
 from tests.wx import event_xml, signed_query, text_xml  # noqa: E402
 
 DEFAULT_FOLLOWERS = 20_000
@@ -262,8 +262,8 @@ def main() -> None:
            "ENDFRAUD_REDIS__URL": f"redis://127.0.0.1:{redis_port}/0"}
     # The worker's expected 40003 tagging failures (see above) would flood the output.
     quiet = {"worker": {"ENDFRAUD_SERVICE__LOG_LEVEL": "ERROR"}}
-    procs = [subprocess.Popen([sys.executable, "-m", "cli", role], env={**env, **quiet.get(role, {})},
-                              cwd=ROOT)
+    procs = [subprocess.Popen([sys.executable, "-m", "cli", role],
+                              env={**env, **quiet.get(role, {})}, cwd=ROOT)
              for role in ("sandbox", "worker", "web")]
     r = redis_lib.Redis(port=redis_port, decode_responses=True)
     codes: Codes | None = None
@@ -295,7 +295,7 @@ def main() -> None:
     finally:
         if codes is not None:
             codes.stop.set()
-        stop(procs + [redis_proc])
+        stop([*procs, redis_proc])
 
     n = args.followers
     latencies = sorted(hook.latencies_ms)

@@ -40,10 +40,10 @@ sys.path.insert(0, str(ROOT))
 
 from alerts.links import read_token  # noqa: E402
 from alerts.signing import signed_headers  # noqa: E402
+from benchmarks.harness import percentile, wait_http  # noqa: E402
 from config import EXAMPLE_CONFIG, load_config  # noqa: E402
 from sandbox.client import SandboxClient  # noqa: E402
 from tests.servers import free_port, start_redis, stop  # noqa: E402
-from benchmarks.harness import percentile, wait_http  # noqa: E402
 
 FOLLOWERS = 200
 BATCH = 1000
@@ -81,7 +81,7 @@ def paced(total: int, rate: float, threads: int, send) -> None:  # type: ignore[
 def all_templates(sbx: SandboxClient, since: int) -> list[dict]:
     found, cursor = [], since
     while True:
-        page = sbx._call("GET", "sandbox/api/messages",  # noqa: SLF001
+        page = sbx._call("GET", "sandbox/api/messages",
                          params={"kind": "template", "since": cursor, "limit": 10_000})
         found += page["messages"]
         if not page["messages"]:
@@ -112,19 +112,18 @@ def main() -> None:
            "ENDFRAUD_SMS__PROVIDER": "sandbox", "ENDFRAUD_SMS__SANDBOX_URL": sbx_url,
            "ENDFRAUD_QUEUE__BLOCK_MS": "200"}
     config = load_config(EXAMPLE_CONFIG, environ=env, demo=True)
-    out = open(tmp / "processes.log", "wb")
-    exe = [sys.executable, "-m", "cli"]
-    procs = [subprocess.Popen([*exe, "sandbox"], env=env, cwd=ROOT, stdout=out, stderr=out),
-             subprocess.Popen([*exe, "web"], env=env, cwd=ROOT, stdout=out, stderr=out)]
-    procs += [subprocess.Popen([*exe, "worker"], env=env, cwd=ROOT, stdout=out, stderr=out)
-              for _ in range(args.workers)]
-    try:
-        wait_http(sbx_url + "sandbox/api/stats")
-        wait_http(web_url + "/healthz")
-        result = run(args, config, SandboxClient(sbx_url), web_url, redis_port)
-    finally:
-        stop(procs + [redis_proc])
-        out.close()
+    with open(tmp / "processes.log", "wb") as out:
+        exe = [sys.executable, "-m", "cli"]
+        procs = [subprocess.Popen([*exe, "sandbox"], env=env, cwd=ROOT, stdout=out, stderr=out),
+                 subprocess.Popen([*exe, "web"], env=env, cwd=ROOT, stdout=out, stderr=out)]
+        procs += [subprocess.Popen([*exe, "worker"], env=env, cwd=ROOT, stdout=out, stderr=out)
+                  for _ in range(args.workers)]
+        try:
+            wait_http(sbx_url + "sandbox/api/stats")
+            wait_http(web_url + "/healthz")
+            result = run(args, config, SandboxClient(sbx_url), web_url, redis_port)
+        finally:
+            stop([*procs, redis_proc])
     print(f"{'measure':<34} {'value':>12}")
     for name, value in (
         ("alerts sent (rate x seconds)", result["alerts"]),

@@ -33,8 +33,8 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from config import EXAMPLE_CONFIG, load_config  # noqa: E402
 from benchmarks.harness import percentile  # noqa: E402
+from config import EXAMPLE_CONFIG, load_config  # noqa: E402
 from tests.servers import free_port, start_redis, stop  # noqa: E402
 from tests.wx import signed_query, text_xml  # noqa: E402
 
@@ -261,7 +261,7 @@ def main() -> None:
         minimal = measure("minimal", minimal_port, make_requests(count, config), args)
         ours = measure("webhook", web_port, make_requests(count, config), args)
     finally:
-        stop(procs + [redis_proc])
+        stop([*procs, redis_proc])
 
     ratio = ours["msgs_per_s"] / bare["msgs_per_s"]
     print(f"{'server':<10} {'msgs/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"

@@ -19,7 +19,8 @@ import json
 import threading
 import time
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import requests
 from wechatpy import WeChatClient
@@ -112,7 +113,8 @@ class EndFraudWeChatClient(WeChatClient):
                         self._redis.delete(lock_key)
             current = self.session.get(self.access_token_key)
             if current and current != stale:
-                self.expires_at = int(time.time()) + max(int(self._redis.ttl(self.access_token_key)), 0)
+                ttl_s = max(int(self._redis.ttl(self.access_token_key)), 0)
+                self.expires_at = int(time.time()) + ttl_s
                 return {"access_token": current}
             if time.monotonic() > deadline:
                 raise WeChatClientException(-1, "timed out waiting for the token refresh lock")

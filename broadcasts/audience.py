@@ -8,8 +8,9 @@ dispatcher holds one group and one batch in memory, never the whole audience.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from broadcasts.model import BroadcastError
 from registration import directory

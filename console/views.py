@@ -10,8 +10,18 @@ import time
 from typing import Any
 from urllib.parse import urlparse
 
-from flask import (Blueprint, Response, abort, current_app, g, redirect, render_template,
-                   request, session, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.exceptions import HTTPException
 
 from api import params
@@ -22,8 +32,8 @@ from console.dashboard import TOP_N
 from console.dashboard import build as build_dashboard
 from console.throttle import LoginThrottle
 from store.streams import DurableQueue
-from worker.queues import ALL_QUEUES
 from telemetry import metrics
+from worker.queues import ALL_QUEUES
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
                static_folder="static")

@@ -18,8 +18,8 @@ from typing import Any
 
 import redis
 
-from store import keys as keys_content
 from content.library import ContentError, Library, build_library, read_documents
+from store import keys as keys_content
 
 # kind → (document name, how items are addressed in it)
 KINDS = {
@@ -98,7 +98,7 @@ def effective_library(r: redis.Redis, keys: ModuleType = keys_content,
 
 
 # redis client → (content revision when built, library); weak, so a closed client's entry goes.
-_LIBRARY_CACHE: "weakref.WeakKeyDictionary[Any, tuple[Any, Library]]" = weakref.WeakKeyDictionary()
+_LIBRARY_CACHE: weakref.WeakKeyDictionary[Any, tuple[Any, Library]] = weakref.WeakKeyDictionary()
 
 
 def save_item(

@@ -54,7 +54,8 @@ def explain_type(msg: Any, ctx: Any, type_id: str) -> str:
     ctx.queue(BOT).enqueue("bot.send_text", {"openid": msg.source, "text": detail},
                            job_id=f"know:{msg.source}:{int(msg.create_time.timestamp())}:{type_id}")
     return ctx.reply("knowledge_type", type_name=fraud_type.name,
-                     how_it_works=fraud_type.how_it_works, what_to_do="；".join(fraud_type.what_to_do),
+                     how_it_works=fraud_type.how_it_works,
+                     what_to_do="；".join(fraud_type.what_to_do),
                      article_url=type_url(ctx, library, type_id))
 
 

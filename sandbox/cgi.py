@@ -11,7 +11,8 @@ import functools
 import io
 import json
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import qrcode
 from flask import Blueprint, Response, abort, jsonify, request

@@ -13,8 +13,9 @@ import secrets
 import string
 import threading
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from sandbox import errors, keywords
 from sandbox.clock import Clock, china_month

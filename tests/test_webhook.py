@@ -311,8 +311,8 @@ def test_tampered_ciphertext_is_forbidden_and_stores_nothing(client, config, red
 
 def test_message_encrypted_for_another_app_is_forbidden_and_stores_nothing(client, config, redis,
                                                                          counting_menu_key):
-    from wechatpy.crypto import WeChatCrypto
     import xmltodict
+    from wechatpy.crypto import WeChatCrypto
 
     query = wx.signed_query(config)
     other = WeChatCrypto(config.wechat.token, config.wechat.encoding_aes_key, "wx_other_app")

@@ -7,6 +7,7 @@ string and body, signed or not, in any encryption mode.
 
 from __future__ import annotations
 
+import contextlib
 import string
 
 import pytest
@@ -53,10 +54,8 @@ def test_parse_reads_back_what_wechats_renderer_writes(fields):
 @settings(max_examples=300, deadline=None)
 @given(body=st.binary(max_size=300) | TEXT.map(lambda t: t.encode("utf-8")))
 def test_parse_refuses_garbage_with_bad_message_only(body):
-    try:
+    with contextlib.suppress(BadMessage):
         parse_fields(body)
-    except BadMessage:
-        pass
 
 
 QUERY_VALUES = st.text(max_size=50) | st.sampled_from(

@@ -59,7 +59,7 @@ def test_recording_a_sent_warning_works_on_a_cluster(cluster_redis, config):
     store.create("a1", {"status": "received", "detected_ms": "1"}, [])
     store.claim("a1", "r:o1", 1, "template", 1000)
     store.park_finish("o1", "77", "success", 2)  # the receipt came first
-    deliverer._record_sent("a1", Recipient("o1", "owner", "r:o1"), store.get("a1"),  # noqa: SLF001
+    deliverer._record_sent("a1", Recipient("o1", "owner", "r:o1"), store.get("a1"),
                            "template", "77", 3)
     assert store.marker("a1", "r:o1").state == "delivered"
     assert store.current_warning("o1") == "a1"

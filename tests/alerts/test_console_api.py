@@ -10,8 +10,8 @@ from alerts.store import AlertStore
 from store.phones import PhoneVault
 from store.streams import DurableQueue
 from tests.alerts.conftest import alert_body, sign
-from worker.queues import WARNINGS
 from tests.staff import CSRF_TOKEN, sign_in
+from worker.queues import WARNINGS
 
 PHONE = "13500135000"
 

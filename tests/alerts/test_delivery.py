@@ -135,7 +135,7 @@ def test_expired_token_is_refreshed_and_the_warning_sent_once(live):
 def test_unfollowed_owner_is_marked_unsubscribed_and_warned_by_sms(live):
     owner = live.follower(phone=PHONE)
     # Unfollowed on WeChat while our record still says subscribed (e.g. the event was lost).
-    live.sbx._call("POST", f"sandbox/api/citizens/{owner}/unfollow")  # noqa: SLF001
+    live.sbx._call("POST", f"sandbox/api/citizens/{owner}/unfollow")
     follower = live.directory.get(owner)
     from store.followers import Follower
     live.directory.save(Follower(**{**follower.__dict__, "subscribed": True}))

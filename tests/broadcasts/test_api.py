@@ -58,7 +58,8 @@ def test_pause_resume_and_cancel_change_the_state_and_are_audited(login_as, redi
     paused = client.post(f"/api/v1/broadcasts/{broadcast_id}/pause").get_json()
     assert paused["status"] == "paused" and paused["next_runs"] == []
     assert client.post(f"/api/v1/broadcasts/{broadcast_id}/resume").get_json()["status"] == "active"
-    assert client.post(f"/api/v1/broadcasts/{broadcast_id}/cancel").get_json()["status"] == "cancelled"
+    cancelled = client.post(f"/api/v1/broadcasts/{broadcast_id}/cancel").get_json()
+    assert cancelled["status"] == "cancelled"
     assert client.post(f"/api/v1/broadcasts/{broadcast_id}/resume").status_code == 409
     actions = [e["action"] for e in audit.entries(redis, action="broadcast.")]
     assert actions == ["broadcast.cancel", "broadcast.resume", "broadcast.pause",

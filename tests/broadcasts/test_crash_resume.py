@@ -50,5 +50,5 @@ def test_killed_dispatcher_resumes_without_sending_any_batch_twice(bc_env: Broad
 
     assert run["status"] == "dispatched" and run["batches_sent"] == 6
     assert Counter(m["openid"] for m in bc_env.mass_messages()) == Counter(
-        {o: 1 for o in openids})
+        dict.fromkeys(openids, 1))
     assert bc_env.sandbox.stats()["duplicates"].get("mass", 0) == 0

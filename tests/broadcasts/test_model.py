@@ -6,8 +6,16 @@ from datetime import datetime
 
 import pytest
 
-from broadcasts.model import (TZ, BroadcastError, next_run_times, plan_batches, run_slot,
-                              slice_range, validate_audience, validate_schedule)
+from broadcasts.model import (
+    TZ,
+    BroadcastError,
+    next_run_times,
+    plan_batches,
+    run_slot,
+    slice_range,
+    validate_audience,
+    validate_schedule,
+)
 
 
 def _buckets(sizes: list[int]) -> list[tuple[int, list[str]]]:

@@ -7,8 +7,8 @@ Playwright must not download its own browser (no network for that here): we poin
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 

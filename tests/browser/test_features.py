@@ -91,11 +91,12 @@ def test_officer_previews_and_downloads_posters(page, live_server, staff, app, r
     with page.expect_download() as single:
         page.click("#officers a:has-text('下载PNG')")
     assert single.value.suggested_filename == "officers-o1.png"
-    assert open(single.value.path(), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    assert single.value.path().read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with page.expect_download() as bundle:
         page.click("#zip-link")
-    names = zipfile.ZipFile(io.BytesIO(open(bundle.value.path(), "rb").read())).namelist()
-    assert sorted(names) == ["community-c1.png", "community-c1.svg", "officer-o1.png", "officer-o1.svg"]
+    names = zipfile.ZipFile(io.BytesIO(bundle.value.path().read_bytes())).namelist()
+    assert sorted(names) == ["community-c1.png", "community-c1.svg",
+                             "officer-o1.png", "officer-o1.svg"]
 
 
 def test_duty_desk_sees_urgent_case_on_top_and_ticks_the_stop_payment_checklist(
@@ -111,7 +112,7 @@ def test_duty_desk_sees_urgent_case_on_top_and_ticks_the_stop_payment_checklist(
     phone_enc = PhoneVault.from_config(config.privacy).encrypt("13900001111")
     store.create("a9", {"status": "urgent", "stations": "s1", "received_ms": now_ms,
                         "phone_enc": phone_enc, "fraud_type": "investment", "answer": "paid",
-                        "checklist": json.dumps({item: None for item in CHECKLIST})},
+                        "checklist": json.dumps(dict.fromkeys(CHECKLIST))},
                  [{"event": "received", "actor": "platform", "at_ms": now_ms}])
     store.index("a9", now_ms, day_of(now_ms), ["s1"])
     store.add_urgent_case("a9", now_ms, ["s1"])

@@ -19,7 +19,8 @@ def test_account_creation_is_audited_with_who_and_what(client, admin_account, re
     client.post("/console/accounts", data={"username": "deputy", "password": "long enough pw",
                                            "role": "duty", "csrf_token": token})
     entry = audit.entries(redis, action="account.")[0]
-    assert (entry["actor"], entry["action"], entry["target"]) == ("chief", "account.create", "deputy")
+    assert ((entry["actor"], entry["action"], entry["target"])
+            == ("chief", "account.create", "deputy"))
     assert entry["detail"]["role"] == "duty"
 
 

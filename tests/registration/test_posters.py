@@ -106,7 +106,7 @@ def test_poster_export_is_audited(staff, redis):
 def test_missing_cjk_font_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setattr(poster, "FONT_PATH", tmp_path / "none.ttc")
     text = poster.PosterText("t", "h", "p", "c", "96110")
-    with pytest.raises(poster.PosterError, match="bootstrap.sh"):
+    with pytest.raises(poster.PosterError, match=r"bootstrap\.sh"):
         poster.render_png("http://weixin.qq.com/q/x", text)
 
 
