@@ -46,7 +46,7 @@ def cmd_web(args: argparse.Namespace) -> int:
 
     from telemetry.logs import gunicorn_logconfig
 
-    class WebServer(BaseApplication):  # type: ignore[misc]
+    class WebServer(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{config.service.host}:{config.service.port}")
             self.cfg.set("workers", config.service.web_workers)

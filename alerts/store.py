@@ -478,9 +478,9 @@ class AlertStore:
             pipe.zrem(all_key, *ids)
             pipe.execute()
             removed += len(ids)
-        stations = sorted(self.redis.smembers(keys.alert_urgent_stations()))
+        urgent_stations = sorted(self.redis.smembers(keys.alert_urgent_stations()))
         pipe = self.redis.pipeline(transaction=True)
-        for station in ["", *stations]:
+        for station in ["", *urgent_stations]:
             pipe.zremrangebyscore(keys.alert_urgent_cases(station), "-inf", cutoff_ms)
         pipe.execute()
         return removed

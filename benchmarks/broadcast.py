@@ -110,7 +110,7 @@ def main() -> int:
         write_s = time.perf_counter() - started
         bytes_per_follower = (int(r.info("memory")["used_memory"]) - base_memory) / args.followers
 
-        results = {}
+        results: dict[str, dict[str, Any]] = {}
         for name, audience in (("all", {"kind": "all"}),
                                ("community", {"kind": "communities", "ids": ["c3"]})):
             broadcast = bc_store.save(r, Broadcast(

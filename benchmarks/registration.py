@@ -70,7 +70,7 @@ TRANSIENT_PATTERNS = ("wx:{dedup:*", "q:*", "reg:rl:*", "reg:sms:done:*", "dlg:*
 class Webhook:
     """Signed, encrypted POSTs to /wechat over one keep-alive connection per thread."""
 
-    def __init__(self, port: int, config) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, port: int, config) -> None:
         self.port = port
         self.config = config
         self.crypto = WeChatCrypto(config.wechat.token, config.wechat.encoding_aes_key,
@@ -122,8 +122,8 @@ class Codes:
         since = 0
         session = requests.Session()
         while not self.stop.is_set():
-            found = session.get(self.url + "sandbox/api/messages",
-                                params={"kind": "sms", "since": since, "limit": 5000},
+            params: dict[str, str | int] = {"kind": "sms", "since": since, "limit": 5000}
+            found = session.get(self.url + "sandbox/api/messages", params=params,
                                 timeout=10).json()
             for message in found["messages"]:
                 code = re.search(r"\d{6}", message["payload"]["text"])

@@ -53,7 +53,7 @@ BATCH = 1000
 
 
 
-def paced(total: int, rate: float, threads: int, send) -> None:  # type: ignore[no-untyped-def]
+def paced(total: int, rate: float, threads: int, send) -> None:
     """Open loop: item i is due at start + i/rate, whoever is free sends it."""
     start = time.time() + 0.3
     counter = iter(range(total))
@@ -180,7 +180,7 @@ def run(args: argparse.Namespace, config: Any, sbx: SandboxClient, web_url: str,
     source, _, key = config.alerts.source_keys[0].partition(":")
     total = int(args.seconds * args.rate)
     detected: dict[str, float] = {}
-    failures = Counter()
+    failures: Counter[int] = Counter()
     session_local = threading.local()
 
     def post(body: bytes) -> int:
@@ -234,7 +234,7 @@ def run(args: argparse.Namespace, config: Any, sbx: SandboxClient, web_url: str,
              "risk_level": "low", "detected_at": time.time(), "source": source}
             for i in range(BATCH)]).encode())
     started = time.perf_counter()
-    statuses = Counter()
+    statuses: Counter[int] = Counter()
     lock = threading.Lock()
 
     def send_batch(i: int, _due: float) -> None:

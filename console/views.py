@@ -12,7 +12,6 @@ from urllib.parse import urlparse
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     g,
@@ -23,6 +22,7 @@ from flask import (
     url_for,
 )
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response  # what redirect() builds; flask.Response is one
 
 from api import params
 from api.queues import dead_letter_rows
@@ -54,7 +54,7 @@ NAV: tuple[tuple[str, tuple[str, ...], str | None], ...] = (
 )
 
 
-def _redis():  # type: ignore[no-untyped-def]
+def _redis():
     return current_app.config["REDIS"]
 
 

@@ -121,7 +121,7 @@ def save_item(
     def attempt(pipe: redis.client.Pipeline) -> int:
         # Validate against what is current *inside* the WATCH, so two editors cannot both
         # pass validation on a state that one of them is about to change.
-        docs = _effective_docs(pipe, keys)  # type: ignore[arg-type]
+        docs = _effective_docs(pipe, keys)
         _apply(docs, kind, copy.deepcopy(item))
         build_library(docs)
         version = int(pipe.llen(history_key)) + 1

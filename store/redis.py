@@ -17,6 +17,7 @@ import os
 import subprocess
 import time
 from pathlib import Path
+from typing import TypeAlias
 
 import redis
 
@@ -24,7 +25,7 @@ from config import Config
 
 log = logging.getLogger(__name__)
 
-RedisClient = redis.Redis | redis.RedisCluster
+RedisClient: TypeAlias = redis.Redis | redis.RedisCluster
 SOCKET_TIMEOUT_MARGIN_S = 10.0
 CONNECT_TIMEOUT_S = 5.0
 

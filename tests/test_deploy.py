@@ -25,7 +25,7 @@ AGGREGATION_BY = re.compile(r"\bby \(([^)]*)\)")
 SELECTOR = re.compile(r"(endfraud_[a-z_]+)\{([^}]*)\}")
 
 
-def exported(redis, config) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
+def exported(redis, config) -> dict[str, set[str]]:
     """Every series name the app exports → its label names."""
     found: dict[str, set[str]] = {}
     for value in vars(metrics).values():

@@ -42,7 +42,7 @@ def test_post_without_signature_is_forbidden_and_stores_nothing(client, redis):
     assert redis.dbsize() == 0
 
 
-def mode_app(redis, redis_url, mode):  # type: ignore[no-untyped-def]
+def mode_app(redis, redis_url, mode):
     from app import create_app
 
     config = make_config(redis_url, wechat={"encrypt_mode": mode})

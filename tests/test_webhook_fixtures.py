@@ -27,7 +27,7 @@ def fixture_xml(name: str) -> str:
 
 
 @pytest.fixture(params=MODES)
-def mode_client(request, redis, redis_url):  # type: ignore[no-untyped-def]
+def mode_client(request, redis, redis_url):
     """(config, client) of an app in each of WeChat's three encryption modes."""
     from app import create_app
 
@@ -61,7 +61,7 @@ def test_the_corpus_covers_every_message_and_event_type_we_handle() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(MANIFEST))
-def test_real_payload_is_answered_in_every_mode(mode_client, name):  # type: ignore[no-untyped-def]
+def test_real_payload_is_answered_in_every_mode(mode_client, name):
     config, client = mode_client
     response = wx.post(client, config, fixture_xml(name))
     assert response.status_code == 200

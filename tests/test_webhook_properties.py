@@ -73,7 +73,7 @@ def test_any_query_and_body_gets_a_4xx_or_2xx_never_a_5xx(client, query, body):
 
 
 @pytest.fixture(params=["plain", "compat", "safe"])
-def mode_client(request, redis, redis_url):  # type: ignore[no-untyped-def]
+def mode_client(request, redis, redis_url):
     from app import create_app
 
     config = make_config(redis_url, wechat={"encrypt_mode": request.param})

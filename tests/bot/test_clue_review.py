@@ -10,12 +10,12 @@ from tests.bot.conftest import staff_client
 
 
 @pytest.fixture
-def duty(app):  # type: ignore[no-untyped-def]
+def duty(app):
     return staff_client(app, "duty", "duty1")
 
 
 @pytest.fixture
-def clue_id(phone, redis, config):  # type: ignore[no-untyped-def]
+def clue_id(phone, redis, config):
     phone.say("举报 对方冒充公安让我转安全账户 17012345678 https://www.fake-gov.top/case")
     return reports.list_clues(redis, config)[0]["id"]
 

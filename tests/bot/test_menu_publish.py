@@ -20,7 +20,7 @@ from worker.queues import BOT
 
 
 @pytest.fixture
-def live(redis, redis_url) -> Iterator[tuple]:  # type: ignore[type-arg]
+def live(redis, redis_url) -> Iterator[tuple]:
     """The app and the sandbox on real sockets, each pointed at the other."""
     from app import create_app
     from sandbox.server import create_app as create_sandbox

@@ -15,7 +15,7 @@ from tests.broadcasts.conftest import BroadcastEnv
 from worker.queues import BROADCASTS
 
 
-def _wait(predicate, timeout_s: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+def _wait(predicate, timeout_s: float = 5.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if predicate():

@@ -13,7 +13,7 @@ from store.phones import PhoneVault
 from tests.browser.conftest import login, shot
 
 
-def _need(app, endpoint: str) -> None:  # type: ignore[no-untyped-def]
+def _need(app, endpoint: str) -> None:
     # A renamed or removed endpoint is a failure, never a skip.
     assert endpoint in app.view_functions, f"{endpoint} is not routed: renamed or removed?"
 

@@ -10,7 +10,7 @@ from registration import directory as d
 
 
 @pytest.fixture
-def two_stations(redis):  # type: ignore[no-untyped-def]
+def two_stations(redis):
     for sid in ("s1", "s2"):
         d.save_station(redis, d.Station(sid, f"{sid}派出所"))
         d.save_community(redis, d.Community(f"c{sid[1]}", f"{sid}社区", sid))

@@ -11,7 +11,7 @@ from store import tallies
 from store.streams import DurableQueue
 
 
-def _funnel(redis) -> None:  # type: ignore[no-untyped-def]
+def _funnel(redis) -> None:
     tallies.add(redis, "alerts_received_total", 100)
     tallies.add(redis, "alerts_warnings_sent_total", 90, role="owner")
     tallies.add(redis, "alerts_warnings_sent_total", 7, role="officer")

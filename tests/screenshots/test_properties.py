@@ -47,7 +47,7 @@ boxes = st.lists(st.builds(
 
 @settings(max_examples=200, deadline=None)
 @given(boxes)
-def test_reading_order_keeps_every_readable_box_once_and_sorts_lines_top_down(found) -> None:  # type: ignore[no-untyped-def]
+def test_reading_order_keeps_every_readable_box_once_and_sorts_lines_top_down(found) -> None:
     lines = reading_order(found, min_score=0.5)
 
     kept = sorted(b.text.strip() for b in found
