@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,7 +149,7 @@ class AlertStore:
 
     # -- the alert and its timeline ------------------------------------------------------------
 
-    def create(self, alert_id: str, fields: dict[str, str],
+    def create(self, alert_id: str, fields: Mapping[str, str | int],
                timeline: list[dict[str, Any]]) -> bool:
         """Write a new alert with its first timeline entries; False if it already exists."""
         flat: list[str] = []

@@ -42,7 +42,8 @@ def test_health_mget_on_cluster(cluster_redis):
 
 def test_staff_account_transaction_on_cluster(cluster_redis):
     create_account(cluster_redis, "duty1", "correct horse battery", "duty")
-    assert verify_password(cluster_redis, "duty1", "correct horse battery")["role"] == "duty"
+    account = verify_password(cluster_redis, "duty1", "correct horse battery")
+    assert account is not None and account["role"] == "duty"
 
 
 def test_dialog_transaction_on_cluster(cluster_redis):

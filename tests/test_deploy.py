@@ -31,6 +31,7 @@ def exported(redis, config) -> dict[str, set[str]]:
     for value in vars(metrics).values():
         if isinstance(value, MetricWrapperBase):
             labels = set(value._labelnames)
+            assert value._type is not None, value._name
             for suffix in SUFFIXES[value._type]:
                 found[value._name + suffix] = labels | ({"le"} if suffix == "_bucket" else set())
     for family in QueueCollector(redis, config.queue).collect():

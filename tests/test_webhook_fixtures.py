@@ -7,6 +7,7 @@ wechatpy's crypto. Our own XML builders share our blind spots; these files do no
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -24,6 +25,13 @@ MODES = ("plain", "compat", "safe")
 
 def fixture_xml(name: str) -> str:
     return (FIXTURES / f"{name}.xml").read_text("utf-8")
+
+
+def _cdata(tag: str, xml: str) -> str:
+    """The word inside ``<tag><![CDATA[...]]>``; the fixture must have it."""
+    found = re.search(rf"<{tag}><!\[CDATA\[(\w+)\]\]>", xml)
+    assert found is not None, (tag, xml)
+    return found.group(1)
 
 
 @pytest.fixture(params=MODES)
@@ -49,12 +57,9 @@ def test_the_corpus_covers_every_message_and_event_type_we_handle() -> None:
               "location_select", "templatesendjobfinish", "masssendjobfinish",
               "subscribe_msg_popup_event"}
     messages = {"text", "image", "voice", "video", "shortvideo", "location", "link"}
-    import re
-
-    seen_events = {re.search(r"<Event><!\[CDATA\[(\w+)\]\]>", fixture_xml(n)).group(1).lower()
+    seen_events = {_cdata("Event", fixture_xml(n)).lower()
                    for n in MANIFEST if "<Event>" in fixture_xml(n)}
-    seen_types = {re.search(r"<MsgType><!\[CDATA\[(\w+)\]\]>", fixture_xml(n)).group(1)
-                  for n in MANIFEST}
+    seen_types = {_cdata("MsgType", fixture_xml(n)) for n in MANIFEST}
     assert events <= seen_events
     assert messages <= seen_types
     assert any("qrscene_" in fixture_xml(n) for n in MANIFEST)

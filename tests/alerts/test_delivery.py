@@ -74,7 +74,8 @@ def test_worker_killed_after_send_before_record_does_not_warn_twice(live):
     time.sleep(1.1)  # past unconfirmed_resend_s: the marker is stale
     live.reclaim_jobs()
     assert len(live.templates(owner)) == 1
-    assert store(live).marker("a1", f"r:{owner}").state == "delivered"
+    marker = store(live).marker("a1", f"r:{owner}")
+    assert marker is not None and marker.state == "delivered"
 
 
 def test_unconfirmed_send_without_receipt_is_sent_again_after_the_grace(live):
@@ -99,7 +100,8 @@ def test_template_timeout_is_not_resent_when_the_receipt_shows_it_arrived(live):
     time.sleep(1.2)
     live.reclaim_jobs()
     assert len(live.templates(owner)) == 1
-    assert store(live).marker("a1", f"r:{owner}").state == "delivered"
+    marker = store(live).marker("a1", f"r:{owner}")
+    assert marker is not None and marker.state == "delivered"
 
 
 def test_wechat_5xx_is_retried_with_backoff(live):
@@ -158,7 +160,8 @@ def test_nothing_reaches_the_follower_goes_to_dead_letters(live):
     dead = live.queue.dead_letters()
     assert [d["type"] for d in dead] == ["alert.warn"]
     assert PHONE not in str(dead)
-    assert store(live).marker("a1", f"r:{owner}").state == "failed"
+    marker = store(live).marker("a1", f"r:{owner}")
+    assert marker is not None and marker.state == "failed"
 
 
 def _who(openid: str):
@@ -185,7 +188,8 @@ def test_customer_service_send_with_unknown_outcome_waits_for_staff(live):
     live.sbx.set_fault(api="message/custom/send", fault="hang", hang_ms=1500)
     live.post(alert_body("a1"))
     live.run_jobs()
-    assert store(live).marker("a1", f"r:{owner}").state == "unconfirmed"
+    marker = store(live).marker("a1", f"r:{owner}")
+    assert marker is not None and marker.state == "unconfirmed"
     (dead,) = live.queue.dead_letters()
     live.wait_for(lambda: live.sbx.messages(owner, kind="custom"), timeout_s=5)
     # Staff decide it did not arrive (say) and retry: it is sent again, by their choice.

@@ -21,7 +21,8 @@ def test_phone_in_international_format_is_normalised():
                                     "counterpart": "10690000", "risk_level": "low",
                                     "detected_at": 1_700_000_000, "source": "p"},
                                    fraud_types=TYPES, source="p", now=1_700_000_001)
-    assert errors == [] and alert.phone == "13800138000" and alert.source == "p"
+    assert errors == [] and alert is not None
+    assert alert.phone == "13800138000" and alert.source == "p"
 
 
 def test_unknown_fields_are_reported():

@@ -45,7 +45,8 @@ def test_duty_desk_answers_a_96110_call_back(page, live_server, staff, app, redi
     page.locator("text=回拨队列为空").wait_for()
     assert page.locator("#message").inner_text().startswith("已记录")
     shot(page, "callbacks-answered")
-    assert store.callback("a1:paid")["status"] == "done"
+    entry = store.callback("a1:paid")
+    assert entry is not None and entry["status"] == "done"
     assert [e["event"] for e in store.timeline("a1")][-1] == "callback"
     assert audit.entries(redis, action="alert.callback")[0]["actor"] == "desk"
 

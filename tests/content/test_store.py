@@ -26,7 +26,8 @@ def test_each_save_adds_a_version_to_the_history(content_redis):
     versions = history(content_redis, "article", "police-basics")
     assert [(v["version"], v["editor"], v["item"]["title"]) for v in versions] == [
         (1, "a", "一"), (2, "b", "二")]
-    assert get_item(content_redis, "article", "police-basics")["item"]["title"] == "二"
+    item = get_item(content_redis, "article", "police-basics")
+    assert item is not None and item["item"]["title"] == "二"
 
 
 def test_new_article_is_added(content_redis):

@@ -91,7 +91,7 @@ class Citizen:
 
     def event(self, event: str, key: str | None = None, **extra: str) -> str | None:
         response = wx.post(self.client, self.config, wx.event_xml(self.openid, event, key,
-                                                                  **extra))
+                                                                  None, **extra))
         assert response.status_code == 200
         return wx.reply_text(self.config, response)
 
