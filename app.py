@@ -12,6 +12,7 @@ import time
 import uuid
 
 from flask import Flask, Response, g, jsonify, request
+from flask.typing import ResponseReturnValue
 
 import api
 import handlers
@@ -46,7 +47,7 @@ def create_app(config: Config | None = None, redis: RedisClient | None = None,
     _observe_requests(app)
 
     @app.get("/healthz")
-    def healthz():
+    def healthz() -> ResponseReturnValue:
         state: dict[str, object] = dict(health.status(app.config["REDIS"]))
         state["web"] = True
         healthy = all(state.values())
@@ -55,7 +56,7 @@ def create_app(config: Config | None = None, redis: RedisClient | None = None,
         return jsonify(state), 200 if healthy else 503
 
     @app.get("/metrics")
-    def prometheus_metrics():
+    def prometheus_metrics() -> ResponseReturnValue:
         if not metrics_token_ok(config.console.metrics_token, request.headers.get("Authorization")):
             return "metrics need a bearer token\n", 401, {"WWW-Authenticate": "Bearer"}
         body = exposition.render(app.config.get("METRICS_MULTIPROC_DIR"),

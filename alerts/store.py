@@ -260,7 +260,7 @@ class AlertStore:
     def claim_finish(self, openid: str, msgid: str) -> str | None:
         """Take a parked job-finish event (its status), or None; only one caller gets it."""
         key = keys.alert_unclaimed_finishes(openid)
-        value = self.redis.hget(key, msgid)
+        value: str | None = self.redis.hget(key, msgid)
         if value is None or not self.redis.hdel(key, msgid):
             return None
         return value.partition("|")[2]

@@ -31,6 +31,7 @@ from console.auth import SESSION_ID, current_user, require_role
 from console.dashboard import TOP_N
 from console.dashboard import build as build_dashboard
 from console.throttle import LoginThrottle
+from store.redis import RedisClient
 from store.streams import DurableQueue
 from telemetry import metrics
 from worker.queues import ALL_QUEUES
@@ -54,7 +55,7 @@ NAV: tuple[tuple[str, tuple[str, ...], str | None], ...] = (
 )
 
 
-def _redis():
+def _redis() -> RedisClient:
     return current_app.config["REDIS"]
 
 

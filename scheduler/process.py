@@ -89,7 +89,7 @@ class Lease:
             self.redis.delete(self.key)
 
 
-class SharedRedisJobStore(RedisJobStore):
+class SharedRedisJobStore(RedisJobStore):  # type: ignore[misc]  # APScheduler 3 has no types
     """APScheduler's Redis job store on our connection (standalone or cluster).
 
     Its jobs hash and run-times zset share the ``{jobs}`` hash tag, because the store updates
