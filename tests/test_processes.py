@@ -19,6 +19,7 @@ from store import keys
 from store.redis import connect, ensure_embedded, stop_embedded
 from tests.conftest import make_config
 from tests.servers import free_port
+from tests.waiting import wait_until, watch_commands
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -54,27 +55,28 @@ def test_standby_scheduler_takes_over_when_the_leader_stops(redis, config):
     stop_a, stop_b = threading.Event(), threading.Event()
     a = threading.Thread(target=run_scheduler, args=(config, redis, stop_a))
     a.start()
-    deadline = time.monotonic() + 5
-    while redis.get(keys.scheduler_leader()) is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    leader = redis.get(keys.scheduler_leader())
     b = threading.Thread(target=run_scheduler, args=(config, redis, stop_b))
-    b.start()
-    time.sleep(0.5)
-    assert redis.get(keys.scheduler_leader()) == leader
-    stop_a.set()
-    a.join(timeout=10)
-    deadline = time.monotonic() + 10
-    while redis.get(keys.scheduler_leader()) in (None, leader) and time.monotonic() < deadline:
-        time.sleep(0.1)
     try:
-        assert redis.get(keys.scheduler_leader()) not in (None, leader)
+        leader = wait_until(lambda: redis.get(keys.scheduler_leader()), what="a leader")
+        with watch_commands(redis) as watch:
+            b.start()
+            # The standby's first look at the lease (SET NX; the leader renews by script).
+            watch.until(lambda c: c.startswith(f"SET {keys.scheduler_leader()} ")
+                        and "NX" in c.split(), "the standby asking for the lease")
+        assert redis.get(keys.scheduler_leader()) == leader
+        stop_a.set()
+        a.join(timeout=60)
+        wait_until(lambda: redis.get(keys.scheduler_leader()) not in (None, leader),
+                   what="the standby holding the lease")
     finally:
+        stop_a.set()
         stop_b.set()
-        b.join(timeout=10)
+        a.join(timeout=60)
+        if b.is_alive():
+            b.join(timeout=60)
 
 
-def _wait_http(url: str, timeout_s: float = 30.0) -> requests.Response:
+def _wait_http(url: str, timeout_s: float = 120.0) -> requests.Response:
     deadline = time.monotonic() + timeout_s
     last: Exception | None = None
     while time.monotonic() < deadline:
@@ -105,7 +107,7 @@ def demo(tmp_path):
     yield ports, start
 
 
-def _read_banner(proc: subprocess.Popen[str], timeout_s: float = 60) -> str:
+def _read_banner(proc: subprocess.Popen[str], timeout_s: float = 120) -> str:
     lines: list[str] = []
     deadline = time.monotonic() + timeout_s
     assert proc.stdout is not None
@@ -128,7 +130,7 @@ def _stop(proc: subprocess.Popen[str]) -> int:
             proc.kill()
 
 
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(300)
 def test_demo_runs_everything_and_restart_keeps_data(demo):
     from sandbox.client import SandboxClient
 
@@ -150,8 +152,12 @@ def test_demo_runs_everything_and_restart_keeps_data(demo):
             assert port, banner
             scraped = _wait_http(f"http://127.0.0.1:{port.group(1)}/metrics")
             assert scraped.status_code == 200 and "# TYPE endfraud_" in scraped.text
-        health = _wait_http(f"http://127.0.0.1:{ports['web']}/healthz")
-        assert health.status_code == 200
+        healthz = f"http://127.0.0.1:{ports['web']}/healthz"
+        _wait_http(healthz)
+        # The banner comes first; the worker and scheduler report in on their first beat.
+        health = wait_until(
+            lambda: r if (r := requests.get(healthz, timeout=10)).status_code == 200 else None,
+            what="/healthz green")
         state = health.json()
         assert {k: state[k] for k in ("redis", "web", "worker", "scheduler", "consumers")} == {
             "redis": True, "web": True, "worker": True, "scheduler": True, "consumers": True}

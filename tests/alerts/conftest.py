@@ -24,6 +24,7 @@ from store.phones import PhoneVault
 from store.streams import DurableQueue, process
 from tests.conftest import make_config
 from tests.servers import free_port, serve_wsgi
+from tests.waiting import DEFAULT_TIMEOUT_S, wait_until
 from worker.jobs import WorkerContext, run_job
 from worker.process import load_job_modules
 from worker.queues import WARNINGS
@@ -125,14 +126,9 @@ class Live:
     def templates(self, openid: str | None = None) -> list[dict[str, Any]]:
         return self.sbx.messages(openid, kind="template")
 
-    def wait_for(self, predicate: Callable[[], Any], timeout_s: float = 5.0) -> Any:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.02)
-        raise TimeoutError("condition not met")
+    def wait_for(self, predicate: Callable[[], Any], timeout_s: float = DEFAULT_TIMEOUT_S,
+                 what: str = "") -> Any:
+        return wait_until(predicate, timeout_s, what)
 
 
 @contextlib.contextmanager

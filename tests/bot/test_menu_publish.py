@@ -61,7 +61,7 @@ def test_knowledge_details_arrive_later_as_a_customer_service_message(live, redi
     send_text(job, WorkerContext(config=config, redis=redis))
 
     assert reply["content"].startswith("【网络婚恋交友】")
-    sent = sandbox.wait_for_messages(citizen, 1, kind="custom")
+    sent = sandbox.wait_for_messages(citizen, 1, timeout_s=60, kind="custom")
     assert library.fraud_type("romance").warning_signs[0] in repr(sent)
 
 

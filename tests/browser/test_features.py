@@ -84,7 +84,7 @@ def test_officer_previews_and_downloads_posters(page, live_server, staff, app, r
     page.click("#officers button[data-preview]")
     # Polled from Python: wait_for_function compiles its predicate with eval(), which the
     # console's Content-Security-Policy rightly refuses.
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while page.evaluate("() => document.getElementById('preview').naturalWidth") == 0:
         assert time.monotonic() < deadline, "poster preview never loaded"
         page.wait_for_timeout(50)

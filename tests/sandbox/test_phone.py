@@ -76,4 +76,5 @@ def test_chat_feed_includes_the_citizens_own_messages(env: SandboxEnv, follower:
 
 def test_wait_for_messages_sees_a_template_sent_meanwhile(env: SandboxEnv, follower: str) -> None:
     env.wechat().message.send_template(follower, env.config.wechat.warning_template_id, {})
-    assert len(env.client.wait_for_messages(follower, 1, timeout_s=2, kind="template")) == 1
+    assert len(env.client.wait_for_messages(follower, 1, timeout_s=60,
+                                                 kind="template")) == 1
