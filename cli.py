@@ -1,7 +1,7 @@
 """``endfraud``: the one entry point. Each process runs on its own, or all together in demo mode.
 
     endfraud web          the Flask app under gunicorn (never Flask's development server)
-    endfraud worker       durable-queue consumers (warnings, broadcasts, slow bot replies, screenshots)
+    endfraud worker       durable-queue consumers (warnings, broadcasts, slow replies, screenshots)
     endfraud scheduler    the single APScheduler process (a second copy idles as standby)
     endfraud sandbox      the local WeChat API simulator and simulated citizen phones
     endfraud demo         embedded Redis + all of the above, stopped together by Ctrl-C
@@ -18,8 +18,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from config import Config, ConfigError, ServiceConfig, load_config
 
@@ -42,9 +43,10 @@ def cmd_web(args: argparse.Namespace) -> int:
     metrics_dir = web_metrics_dir(config)
     prepare_multiprocess_dir(metrics_dir)
     from gunicorn.app.base import BaseApplication
+
     from telemetry.logs import gunicorn_logconfig
 
-    class WebServer(BaseApplication):  # type: ignore[misc]
+    class WebServer(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{config.service.host}:{config.service.port}")
             self.cfg.set("workers", config.service.web_workers)
@@ -150,10 +152,9 @@ def demo_environment(config: Config) -> dict[str, str]:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from store.redis import connect, server_args, wait_until_up, embedded_url
-    from demo.seed import seed_demo
-
     from config import EXAMPLE_CONFIG
+    from demo.seed import seed_demo
+    from store.redis import connect, embedded_url, server_args, wait_until_up
 
     # The demo runs on config.example.toml's published demo values unless told otherwise.
     path = str(getattr(args, "config", None) or os.environ.get("ENDFRAUD_CONFIG") or EXAMPLE_CONFIG)
@@ -288,7 +289,8 @@ def _print_demo_banner(config: Config, password: str, metrics_ports: dict[str, i
     lines = [
         "",
         "终结诈骗 demo is running (Ctrl-C stops everything)",
-        f"  webhook            {web}/wechat   (token, AppID, EncodingAESKey: see config.example.toml)",
+        f"  webhook            {web}/wechat"
+        "   (token, AppID, EncodingAESKey: see config.example.toml)",
         f"  simulated phone    {sandbox}/sandbox/phone",
         f"  staff console      {web}/console/   user: admin   password: {password}",
         f"  health             {web}/healthz",

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import requests
 from wechatpy.exceptions import WeChatClientException
@@ -37,11 +38,11 @@ from alerts.store import AlertStore, Marker, officer_field, recipient_field
 from bot.webhook import short_id
 from config import Config
 from store import keys, tallies
-from telemetry import metrics
 from store.followers import OWNER, Follower, FollowerDirectory
 from store.phones import PhoneVault, mask
 from store.redis import RedisClient
 from store.streams import PermanentJobError
+from telemetry import metrics
 
 log = logging.getLogger(__name__)
 
@@ -251,7 +252,7 @@ class Deliverer:
                 self.sleep(backoff_s * 2 ** (attempt - 1))
             try:
                 return Outcome(OK, msgid=send())
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - _classify sorts every failure; only TRANSIENT retries
                 kind = self._classify(exc)
                 outcome = Outcome(kind, detail=_describe(exc))
                 if kind != TRANSIENT:

@@ -16,10 +16,10 @@ from typing import Any
 from alerts.model import validate_alert
 from config import Config
 from store import tallies
-from telemetry import metrics
 from store.phones import PhoneVault
 from store.redis import RedisClient
 from store.streams import DurableQueue
+from telemetry import metrics
 from worker.queues import WARNINGS
 
 ACCEPTED, DUPLICATE, INVALID = "accepted", "duplicate", "invalid"
@@ -79,7 +79,7 @@ def accept(config: Config, redis: RedisClient, items: list[Any], source: str,
         added_flags = queue.enqueue_many(
             "alert.received", [(job_id(alert_id), payload) for _, alert_id, payload in to_queue],
             now_ms=int(now * 1000))
-        for (index, alert_id, _), added in zip(to_queue, added_flags):
+        for (index, alert_id, _), added in zip(to_queue, added_flags, strict=True):
             results[index] = ItemResult(index, alert_id, ACCEPTED if added else DUPLICATE)
         accepted = sum(1 for r in results if r is not None and r.status == ACCEPTED)
         if accepted:

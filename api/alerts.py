@@ -15,12 +15,26 @@ import time
 from typing import Any
 
 import redis as redis_lib
-from flask import (Blueprint, Response, abort, current_app, g, jsonify, make_response,
-                   render_template_string, request)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    render_template_string,
+    request,
+)
 
 from alerts import answer_rules, signing
-from alerts.answers import (allow_link_post, close_alert, own_answer, record_answer, reply_for,
-                            update_checklist)
+from alerts.answers import (
+    allow_link_post,
+    close_alert,
+    own_answer,
+    record_answer,
+    reply_for,
+    update_checklist,
+)
 from alerts.ingest import INVALID, accept
 from alerts.links import read_token
 from alerts.model import CHECKLIST, PAID, SAFE, day_of
@@ -193,7 +207,7 @@ def list_alerts() -> Any:
     pipe = _redis().pipeline(transaction=False)
     for alert_id in ids:
         pipe.hgetall(keys.alert(alert_id))
-    rows = [_summary(a, s) for a, s in zip(ids, pipe.execute()) if s]
+    rows = [_summary(a, s) for a, s in zip(ids, pipe.execute(), strict=True) if s]
     return jsonify({"day": day, "alerts": rows,
                     "next_before_ms": rows[-1]["received_ms"] if len(rows) == limit else None})
 
@@ -280,7 +294,7 @@ def urgent_cases() -> Any:
     for alert_id in ids:
         pipe.hgetall(keys.alert(alert_id))
     rows = []
-    for alert_id, state in zip(ids, pipe.execute()):
+    for alert_id, state in zip(ids, pipe.execute(), strict=True):
         if not state:
             continue  # expired with retention; pruned from the list later
         checklist = json.loads(state.get("checklist") or "{}")

@@ -38,8 +38,9 @@ import json
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -57,7 +58,7 @@ Decide = Callable[[str], tuple[bool, str | None]]
 
 def metrics(items: list[dict], decisions: list[tuple[bool, str | None]]) -> dict[str, Any]:
     tp = fp = fn = type_ok = 0
-    for item, (flagged, type_id) in zip(items, decisions):
+    for item, (flagged, type_id) in zip(items, decisions, strict=True):
         if item["label"] == "fraud":
             if flagged:
                 tp += 1
@@ -80,9 +81,9 @@ def line(name: str, m: dict[str, Any]) -> str:
 
 def per_type(items: list[dict], decisions: list[tuple[bool, str | None]]) -> list[str]:
     truth = Counter(i["fraud_type"] for i in items if i["label"] == "fraud")
-    found = Counter(i["fraud_type"] for i, (f, _) in zip(items, decisions)
+    found = Counter(i["fraud_type"] for i, (f, _) in zip(items, decisions, strict=True)
                     if i["label"] == "fraud" and f)
-    typed = Counter(i["fraud_type"] for i, (f, t) in zip(items, decisions)
+    typed = Counter(i["fraud_type"] for i, (f, t) in zip(items, decisions, strict=True)
                     if i["label"] == "fraud" and f and t == i["fraud_type"])
     rows = [f"  {'type':<18}{'n':>4}{'flagged':>9}{'typed ok':>10}"]
     rows += [f"  {t:<18}{truth[t]:>4}{found[t]:>9}{typed[t]:>10}" for t in sorted(truth)]
@@ -93,7 +94,7 @@ def confusion(items: list[dict], decisions: list[tuple[bool, str | None]]) -> li
     """Rows: true type (benign included); columns: what the check said (none = not flagged)."""
     pairs = Counter(
         (i["fraud_type"] or "benign", (t or "other") if f else "none")
-        for i, (f, t) in zip(items, decisions)
+        for i, (f, t) in zip(items, decisions, strict=True)
     )
     rows_ids = sorted({r for r, _ in pairs})
     cols = sorted({c for _, c in pairs})

@@ -11,15 +11,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
-
+from typing import Any
 from xml.etree import ElementTree
 
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.events import EVENT_TYPES
-from wechatpy.messages import MESSAGE_TYPES, UnknownMessage
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.messages import MESSAGE_TYPES, UnknownMessage
 
 
 class BadSignature(Exception):
@@ -205,7 +205,7 @@ def parse_inbound(body: bytes, args: Mapping[str, str], mode: str,
                                            args.get("timestamp", ""), args.get("nonce", ""))
         except (InvalidSignatureException, InvalidAppIdException) as exc:
             raise BadSignature(type(exc).__name__) from None
-        except Exception as exc:  # bad base64 / padding / length
+        except Exception as exc:  # noqa: BLE001 - wechatpy raises assorted errors on bad base64/padding/length
             raise BadMessage(f"cannot decrypt: {type(exc).__name__}") from None
         fields = parse_fields(inner)
     message = to_message(fields)

@@ -6,9 +6,10 @@ Nothing here touches Redis or HTTP; functions that need the time take ``now`` (u
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Iterator
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -57,10 +58,10 @@ class Broadcast:
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Broadcast":
+    def from_json(cls, data: dict[str, Any]) -> Broadcast:
         return cls(**{**data, "articles": tuple(data.get("articles", ()))})
 
-    def edited(self, **changes: Any) -> "Broadcast":
+    def edited(self, **changes: Any) -> Broadcast:
         return replace(self, rev=self.rev + 1, **changes)
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import re
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from content.reply_fields import REPLY_FIELDS
 
@@ -126,7 +127,8 @@ class Library:
         return tuple(a for a in self.articles_by_id.values() if type_id in a.fraud_types)
 
     def reply(self, name: str, /, **fields: Any) -> str:
-        """Render reply ``name``; a missing or undeclared field raises ``KeyError``/``TypeError``."""
+        """Render reply ``name``; a missing or undeclared field raises ``KeyError`` or
+        ``TypeError``."""
         reply = self.replies[name]
         missing = reply.fields - fields.keys()
         if missing:
@@ -167,7 +169,8 @@ def load_library(path: Path | str | None = None) -> Library:
 
 
 def build_library(docs: Mapping[str, Any]) -> Library:
-    """Validate raw documents and build a ``Library``; raise ``ContentError`` listing all problems."""
+    """Validate raw documents and build a ``Library``; raise ``ContentError`` listing all
+    problems."""
     errors: list[str] = []
     types = _build_types(docs.get("fraud_types"), errors)
     articles = _build_articles(docs.get("articles"), set(types), errors)
@@ -415,7 +418,7 @@ def _build_replies(doc: Any, errors: list[str]) -> dict[str, Reply]:
         if len(errors) > errors_before:
             continue
         try:
-            text.format_map({field_name: "示例" for field_name in fixed})
+            text.format_map(dict.fromkeys(fixed, "示例"))
         except Exception as exc:  # noqa: BLE001 - a test render: whatever it raises, refuse
             errors.append(f"{where}: text: does not render: {type(exc).__name__}: {exc}")
             continue

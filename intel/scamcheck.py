@@ -27,9 +27,10 @@ The type comes from the rules when they found enough of one type, else from the 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from content.library import Library
 from intel.classifier import ScamModel, shipped_model
@@ -45,7 +46,8 @@ _URL = re.compile(
     r"(?:/[^\s，。！!,]*)?|https?://[^\s，。！!,]+",
 )
 _IP_URL = re.compile(r"(?:https?://)?\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?(?:/\S*)?")
-_PHONE = re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)|(?<!\d)(?:0\d{2,3}-?\d{7,8}|400-?\d{3}-?\d{4}|95\d{3,6})(?!\d)")
+_PHONE = re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)"
+                    r"|(?<!\d)(?:0\d{2,3}-?\d{7,8}|400-?\d{3}-?\d{4}|95\d{3,6})(?!\d)")
 _BARE_VALUE = re.compile(r"^\s*(?:查号)?\s*(\S+)\s*$")
 _MAX_REASONS = 4
 LEVELS = ("high", "suspicious", "none")
@@ -82,8 +84,10 @@ def _compiled(library: Library) -> dict[str, Any]:
     """Regexes and tables derived from the signals document, built once per library."""
     signals = library.signals
     return {
-        "generic": [(re.compile(s["regex"]), float(s["weight"]), s["label"]) for s in signals["generic"]],
-        "benign": [(re.compile(s["regex"]), float(s["weight"]), s["label"]) for s in signals["benign"]],
+        "generic": [(re.compile(s["regex"]), float(s["weight"]), s["label"])
+                    for s in signals["generic"]],
+        "benign": [(re.compile(s["regex"]), float(s["weight"]), s["label"])
+                   for s in signals["benign"]],
         "official": tuple(signals["official_domains"]),
         "brands": tuple(signals["lookalike_brands"]),
     }
@@ -119,9 +123,12 @@ def _link_findings(text: str, library: Library) -> list[_Finding]:
             continue
         elif "*" in domain or re.search(r"(?:^|\.)x{3,}\.", domain):
             # Press quotes mask the domain as ***.cn or xxx.tw: a link all the same.
-            findings.append(_Finding(_label(library, "masked_link", link), signals["masked_link_weight"]))
-        elif any(brand in domain for brand in tables["brands"]) or re.search(r"l0086|1oo86", domain):
-            findings.append(_Finding(_label(library, "lookalike", domain), signals["lookalike_weight"]))
+            findings.append(_Finding(_label(library, "masked_link", link),
+                                     signals["masked_link_weight"]))
+        elif (any(brand in domain for brand in tables["brands"])
+              or re.search(r"l0086|1oo86", domain)):
+            findings.append(_Finding(_label(library, "lookalike", domain),
+                                     signals["lookalike_weight"]))
         else:
             findings.append(_Finding(_label(library, "link", link), signals["link_weight"]))
     # A second link adds nothing new to the explanation or the risk.

@@ -29,8 +29,14 @@ from typing import Any
 from registration import follow, limits, stats
 from store import keys
 from store.followers import GUARDIAN, MAX_GUARDED, FollowerDirectory
-from store.phones import (InvalidPhone, PhoneVault, count_digits, mask, normalize_code,
-                          normalize_mobile)
+from store.phones import (
+    InvalidPhone,
+    PhoneVault,
+    count_digits,
+    mask,
+    normalize_code,
+    normalize_mobile,
+)
 from store.redis import RedisClient
 from store.streams import DurableQueue
 from telemetry import metrics

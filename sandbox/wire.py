@@ -35,7 +35,8 @@ def _cdata(value: str) -> str:
 
 def to_xml(fields: dict[str, Any]) -> str:
     """``<xml>`` with strings in CDATA and numbers bare, as WeChat writes it; a dict value nests,
-    a list value repeats its tag (``ResultList`` → ``item``, ``SubscribeMsgPopupEvent`` → ``List``)."""
+    a list value repeats its tag (``ResultList`` → ``item``,
+    ``SubscribeMsgPopupEvent`` → ``List``)."""
     parts = ["<xml>"]
     _elements(fields, parts)
     parts.append("</xml>")

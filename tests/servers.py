@@ -55,7 +55,8 @@ def start_redis(data_dir: Path, port: int | None = None, *, cluster: bool = Fals
     return proc, port
 
 
-def start_cluster(base_dir: Path, masters: int = 3) -> tuple[list[subprocess.Popen[bytes]], list[int]]:
+def start_cluster(base_dir: Path,
+                  masters: int = 3) -> tuple[list[subprocess.Popen[bytes]], list[int]]:
     """Start ``masters`` cluster-mode servers, split the 16384 slots, and join them."""
     procs: list[subprocess.Popen[bytes]] = []
     ports: list[int] = []
@@ -93,7 +94,8 @@ def _cluster_ready(client: redis.Redis, masters: int) -> bool:
     if isinstance(info, (bytes, str)):
         text = info.decode() if isinstance(info, bytes) else info
         info = dict(line.split(":", 1) for line in text.split() if ":" in line)
-    return str(info.get("cluster_state")) == "ok" and int(info.get("cluster_known_nodes", 0)) == masters
+    return (str(info.get("cluster_state")) == "ok"
+            and int(info.get("cluster_known_nodes", 0)) == masters)
 
 
 def stop(procs: list[subprocess.Popen[bytes]]) -> None:

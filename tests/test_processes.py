@@ -272,8 +272,9 @@ def test_demo_runs_everything_and_restart_keeps_data(demo):
         healthz = f"http://127.0.0.1:{ports['web']}/healthz"
         _wait_http(healthz)
         # The banner comes first; the worker and scheduler report in on their first beat.
-        health = wait_until(lambda: (r := requests.get(healthz, timeout=10)).status_code == 200
-                            and r, what="/healthz green")
+        health = wait_until(
+            lambda: r if (r := requests.get(healthz, timeout=10)).status_code == 200 else None,
+            what="/healthz green")
         state = health.json()
         assert {k: state[k] for k in ("redis", "web", "worker", "scheduler", "consumers")} == {
             "redis": True, "web": True, "worker": True, "scheduler": True, "consumers": True}

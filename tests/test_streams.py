@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 
-
 from config import QueueConfig
 from store.streams import DurableQueue, PermanentJobError, consume, process
 

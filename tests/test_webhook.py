@@ -42,7 +42,7 @@ def test_post_without_signature_is_forbidden_and_stores_nothing(client, redis):
     assert redis.dbsize() == 0
 
 
-def mode_app(redis, redis_url, mode):  # type: ignore[no-untyped-def]
+def mode_app(redis, redis_url, mode):
     from app import create_app
 
     config = make_config(redis_url, wechat={"encrypt_mode": mode})
@@ -323,8 +323,8 @@ def test_tampered_ciphertext_is_forbidden_and_stores_nothing(client, config, red
 
 def test_message_encrypted_for_another_app_is_forbidden_and_stores_nothing(client, config, redis,
                                                                          counting_menu_key):
-    from wechatpy.crypto import WeChatCrypto
     import xmltodict
+    from wechatpy.crypto import WeChatCrypto
 
     query = wx.signed_query(config)
     other = WeChatCrypto(config.wechat.token, config.wechat.encoding_aes_key, "wx_other_app")

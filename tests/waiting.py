@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Callable, Iterator, TypeVar
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import redis
 from redis.client import Monitor
@@ -23,7 +24,7 @@ T = TypeVar("T")
 DEFAULT_TIMEOUT_S = 60.0
 
 
-def wait_until(condition: Callable[[], T], timeout_s: float = DEFAULT_TIMEOUT_S,
+def wait_until(condition: Callable[[], T | None], timeout_s: float = DEFAULT_TIMEOUT_S,
                what: str = "", interval_s: float = 0.02) -> T:
     """Poll ``condition`` until it returns something truthy, and return that value.
 

@@ -10,8 +10,8 @@ from alerts.store import AlertStore
 from store.phones import PhoneVault
 from store.streams import DurableQueue
 from tests.alerts.conftest import alert_body, sign
-from worker.queues import WARNINGS
 from tests.staff import CSRF_TOKEN, sign_in
+from worker.queues import WARNINGS
 
 PHONE = "13500135000"
 
@@ -92,7 +92,8 @@ def test_counterpart_feeds_the_risk_list(client, redis, config):
     ingest_and_record(client, redis, config, counterpart="https://fake-police.cn/case")
     from intel.risklist import lookup
 
-    assert lookup(redis, "fake-police.cn")["fraud_type"] == "police"
+    record = lookup(redis, "fake-police.cn")
+    assert record is not None and record["fraud_type"] == "police"
 
 
 def test_dead_letters_show_masked_numbers_and_can_be_retried(client, redis, config):

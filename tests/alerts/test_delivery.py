@@ -74,7 +74,8 @@ def test_worker_killed_after_send_before_record_does_not_warn_twice(live):
     _wait_for_the_receipt_then_move_the_worker_clock_past_the_grace(live, owner)
     live.reclaim_jobs()
     assert len(live.templates(owner)) == 1
-    assert store(live).marker("a1", f"r:{owner}").state == "delivered"
+    marker = store(live).marker("a1", f"r:{owner}")
+    assert marker is not None and marker.state == "delivered"
 
 
 def test_unconfirmed_send_without_receipt_is_sent_again_after_the_grace(live):
@@ -101,7 +102,8 @@ def test_template_timeout_is_not_resent_when_the_receipt_shows_it_arrived(live):
     _wait_for_the_receipt_then_move_the_worker_clock_past_the_grace(live, owner)
     live.reclaim_jobs()
     assert len(live.templates(owner)) == 1
-    assert store(live).marker("a1", f"r:{owner}").state == "delivered"
+    marker = store(live).marker("a1", f"r:{owner}")
+    assert marker is not None and marker.state == "delivered"
 
 
 def test_wechat_5xx_is_retried_with_backoff(live):
@@ -137,7 +139,7 @@ def test_expired_token_is_refreshed_and_the_warning_sent_once(live):
 def test_unfollowed_owner_is_marked_unsubscribed_and_warned_by_sms(live):
     owner = live.follower(phone=PHONE)
     # Unfollowed on WeChat while our record still says subscribed (e.g. the event was lost).
-    live.sbx._call("POST", f"sandbox/api/citizens/{owner}/unfollow")  # noqa: SLF001
+    live.sbx._call("POST", f"sandbox/api/citizens/{owner}/unfollow")
     follower = live.directory.get(owner)
     from store.followers import Follower
     live.directory.save(Follower(**{**follower.__dict__, "subscribed": True}))
@@ -160,7 +162,8 @@ def test_nothing_reaches_the_follower_goes_to_dead_letters(live):
     dead = live.queue.dead_letters()
     assert [d["type"] for d in dead] == ["alert.warn"]
     assert PHONE not in str(dead)
-    assert store(live).marker("a1", f"r:{owner}").state == "failed"
+    marker = store(live).marker("a1", f"r:{owner}")
+    assert marker is not None and marker.state == "failed"
 
 
 def _wait_for_the_receipt_then_move_the_worker_clock_past_the_grace(live, openid: str) -> None:
@@ -197,7 +200,8 @@ def test_customer_service_send_with_unknown_outcome_waits_for_staff(live):
     live.sbx.set_fault(api="message/custom/send", fault="hang", hang_ms=1500)
     live.post(alert_body("a1"))
     live.run_jobs()
-    assert store(live).marker("a1", f"r:{owner}").state == "unconfirmed"
+    marker = store(live).marker("a1", f"r:{owner}")
+    assert marker is not None and marker.state == "unconfirmed"
     (dead,) = live.queue.dead_letters()
     live.wait_for(lambda: live.sbx.messages(owner, kind="custom"))
     # Staff decide it did not arrive (say) and retry: it is sent again, by their choice.

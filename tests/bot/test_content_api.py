@@ -9,11 +9,11 @@ from tests.bot.conftest import staff_client
 
 
 @pytest.fixture
-def editor(app):  # type: ignore[no-untyped-def]
+def editor(app):
     return staff_client(app, "propaganda", "editor1")
 
 
-def article(**changes):  # type: ignore[no-untyped-def]
+def article(**changes):
     base = {"id": "police-new", "title": "新标题", "summary": "摘要", "body": "正文第一段\n第二段",
             "cover": "/static/covers/police.png", "fraud_types": ["police"], "tags": ["防骗知识"]}
     return base | changes

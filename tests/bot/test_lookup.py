@@ -7,7 +7,7 @@ from intel import risklist
 
 
 class Ctx:
-    def __init__(self, redis):  # type: ignore[no-untyped-def]
+    def __init__(self, redis):
         self.redis = redis
 
 

@@ -11,11 +11,11 @@ from worker.queues import SCREENSHOTS
 
 
 class Ctx:
-    def __init__(self, redis):  # type: ignore[no-untyped-def]
+    def __init__(self, redis):
         self.redis = redis
 
 
-def only_clue(redis, config):  # type: ignore[no-untyped-def]
+def only_clue(redis, config):
     clues = reports.list_clues(redis, config, status="all")
     assert len(clues) == 1
     return clues[0]
@@ -93,7 +93,7 @@ def test_a_screenshot_sent_on_its_own_is_checked_not_filed(phone, redis, config,
     assert job["payload"]["media_id"] == "media-9" and "clue_id" not in job["payload"]
 
 
-def _queued(redis):  # type: ignore[no-untyped-def]
+def _queued(redis):
     return [{**fields, "payload": json.loads(fields["payload"])}
             for _, fields in redis.xrange(DurableQueue(redis, SCREENSHOTS).stream)]
 

@@ -7,8 +7,9 @@ production fills them; dispatchers call the simulator through bot.wechat.make_cl
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,6 @@ from store.phones import PhoneVault
 from tests import servers
 from tests.conftest import make_config
 from tests.servers import serve_wsgi as serve
-
 
 
 @dataclass

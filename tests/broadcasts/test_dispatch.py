@@ -23,7 +23,7 @@ def test_every_follower_gets_the_broadcast_once_in_batches(bc_env: BroadcastEnv)
     run = bc_env.dispatcher(batch_size=3).dispatch(run_id)
     assert run["status"] == "dispatched" and run["batches_sent"] == 3
     received = Counter(m["openid"] for m in bc_env.mass_messages())
-    assert received == Counter({o: 1 for o in openids})
+    assert received == Counter(dict.fromkeys(openids, 1))
 
 
 # Follower buckets (crc32 % FOLLOWER_BUCKETS, store/keys.py) 2359, 2730, 2730, 6561: one follower
@@ -41,7 +41,7 @@ def test_a_follower_alone_in_its_bucket_before_a_shared_bucket_gets_the_broadcas
     openids = bc_env.followers(4, openids_wanted=LONE_THEN_SHARED_BUCKET)
     run = bc_env.dispatcher(batch_size=2).dispatch(bc_env.start(bc_env.broadcast()))
     assert Counter(m["openid"] for m in bc_env.mass_messages()) == Counter(
-        {o: 1 for o in openids})
+        dict.fromkeys(openids, 1))
     assert run["batches_sent"] == 2 and run["skipped_count"] == 0
 
 

@@ -8,8 +8,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from broadcasts.model import (TZ, BroadcastError, next_run_times, plan_batches, run_slot,
-                              slice_range, validate_audience, validate_schedule)
+from broadcasts.model import (
+    TZ,
+    BroadcastError,
+    next_run_times,
+    plan_batches,
+    run_slot,
+    slice_range,
+    validate_audience,
+    validate_schedule,
+)
 
 
 def _buckets(sizes: list[int]) -> list[tuple[int, list[str]]]:

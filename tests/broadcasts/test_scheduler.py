@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from broadcasts import store
 from broadcasts.model import TZ, Broadcast
 from scheduler.process import run_scheduler
-from prometheus_client import REGISTRY
-
 from store import keys
 from store.streams import DurableQueue
 from tests.conftest import make_config

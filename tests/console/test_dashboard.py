@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import time
 
-from console import charts, stats
 from prometheus_client.parser import text_string_to_metric_families
 
+from console import charts, stats
 from store import keys, tallies
 from store.followers import Follower, FollowerDirectory
 from store.streams import DurableQueue
 from tests.waiting import watch_commands
 
 
-def _funnel(redis) -> None:  # type: ignore[no-untyped-def]
+def _funnel(redis) -> None:
     tallies.add(redis, "alerts_received_total", 100)
     tallies.add(redis, "alerts_warnings_sent_total", 90, role="owner")
     tallies.add(redis, "alerts_warnings_sent_total", 7, role="officer")
@@ -49,7 +49,7 @@ def test_daily_snapshot_makes_the_followers_history(redis, config):
     stats.record_daily_snapshot(redis, day1)
     redis.hset("reg:{stats}", mapping={"followers": 15, "bound": 6})
     stats.record_daily_snapshot(redis, time.time())
-    days, series = stats.daily_series(redis, time.time(), days=3)
+    _, series = stats.daily_series(redis, time.time(), days=3)
     assert series["followers_total"] == [0, 10, 15]
     assert series["phones_bound_total"] == [0, 4, 6]
 
@@ -190,6 +190,6 @@ def test_a_non_ascii_metrics_token_matches_its_utf8_bytes_on_the_wire(redis, red
 
     config = make_config(redis_url, console={"metrics_token": "令牌-scrape-secret"})
     client = create_app(config, redis).test_client()
-    wire = "Bearer 令牌-scrape-secret".encode("utf-8").decode("latin-1")  # as WSGI passes it
+    wire = "Bearer 令牌-scrape-secret".encode().decode("latin-1")  # as WSGI passes it
     assert client.get("/metrics", environ_overrides={"HTTP_AUTHORIZATION": wire}).status_code == 200
     assert client.get("/metrics", headers={"Authorization": "Bearer 令牌"}).status_code == 401

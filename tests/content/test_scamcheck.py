@@ -9,23 +9,30 @@ LIBRARY = load_library()
 # Representative texts quoted by police and press (see corpora/eval/bulletins.jsonl for the
 # sources); the assertions are about behaviour, not scores.
 FRAUD = [
-    ("【车辆中心】尊敬的车主,您的“ETC通行卡”9月16日已冻结,请立即前往车辆中心:http://***.***.cn重新办理,恢复通行!", "phishing_link"),
-    ("【移动积分】您的积分已累计10800分,现可兑换108元,即日将清零,详情请登录官网:http://www.dwz.cz/2c04。", "phishing_link"),
+    ("【车辆中心】尊敬的车主,您的“ETC通行卡”9月16日已冻结,请立即前往车辆中心:http://***.***.cn重新办理,恢复通行!",
+     "phishing_link"),
+    ("【移动积分】您的积分已累计10800分,现可兑换108元,即日将清零,详情请登录官网:http://www.dwz.cz/2c04。",
+     "phishing_link"),
     ("你涉嫌一起非法洗钱案,只有汇钱到指定账户才能证清白。", "police"),
     ("小郭,你明天上午到我办公室来下", "boss_acquaintance"),
-    ("对方称已在平台支付成功,让小徐联系平台客服申请提现。小徐提现时,客服称其操作失误导致资金冻结,需交1000元解冻。", "game_trade"),
+    ("对方称已在平台支付成功,让小徐联系平台客服申请提现。小徐提现时,客服称其操作失误导致资金冻结,需交1000元解冻。",
+     "game_trade"),
     ("飞机因故取消,改签需收取20元手续费", "flight"),
-    ("对方称邹先生没有备注转账说明,所以主办方没办法出票,需要重新付款,待出票后再办理退款。", "shopping"),
-    ("您在某某平台的贷款已严重逾期,即将上报征信,请立即点击链接处理,否则影响子女上学、考公……", "loan_credit"),
+    ("对方称邹先生没有备注转账说明,所以主办方没办法出票,需要重新付款,待出票后再办理退款。",
+     "shopping"),
+    ("您在某某平台的贷款已严重逾期,即将上报征信,请立即点击链接处理,否则影响子女上学、考公……",
+     "loan_credit"),
 ]
 
 # Common patterns reported by anti-fraud centres, phrased as citizens forward them (regressions
 # for signals added after the labelled set was fixed).
 FRAUD += [
     ("妈，我手机坏了，这是我新微信，急需用钱转我5000", "boss_acquaintance"),
-    ("您好，我是快手客服，您误开通了直播会员，每月将扣除500元，需要关闭请按我的指示操作", "ecommerce_cs"),
+    ("您好，我是快手客服，您误开通了直播会员，每月将扣除500元，需要关闭请按我的指示操作",
+     "ecommerce_cs"),
     ("您好，我是顺丰快递，您寄往外地的包裹中检查出违禁品，现在为您转接公安机关", "police"),
-    ("【微信支付】您的微信账号存在异常，已被限制登录，请尽快访问 weixin-jc.com 解除限制", "phishing_link"),
+    ("【微信支付】您的微信账号存在异常，已被限制登录，请尽快访问 weixin-jc.com 解除限制",
+     "phishing_link"),
     ("美女你好，我是在叙利亚维和的军医，我有一笔钱想寄给你保管", "romance"),
 ]
 
@@ -66,7 +73,8 @@ def test_lookalike_domain_is_named_in_the_reason():
 
 
 def test_traditional_characters_are_understood():
-    result = check_text("尊敬的車主您好!您的ETC賬戶将于明日到期,需要重新升級,請點擊鏈接完成辦理!", LIBRARY)
+    result = check_text("尊敬的車主您好!您的ETC賬戶将于明日到期,需要重新升級,請點擊鏈接完成辦理!",
+                        LIBRARY)
     assert result.fraud and result.fraud_type == "phishing_link"
 
 

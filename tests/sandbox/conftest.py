@@ -4,8 +4,9 @@ unmodified wechatpy client pointed at the simulator (as bot/wechat.py does in pr
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 from flask import Flask, Response, abort, request
