@@ -6,12 +6,15 @@ Served by gunicorn (``endfraud web``); ``create_app`` is also what tests use dir
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import re
 import time
 import uuid
+from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
+from flask.typing import ResponseReturnValue
 
 import api
 import handlers
@@ -26,6 +29,8 @@ from telemetry import exposition, logs, metrics
 
 log = logging.getLogger(__name__)
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# A JSON \u escape of a UTF-16 surrogate: a pair is one character, a lone one no character.
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def create_app(config: Config | None = None, redis: RedisClient | None = None,
@@ -44,10 +49,11 @@ def create_app(config: Config | None = None, redis: RedisClient | None = None,
     api.register_all(app)
     console_web.init_app(app)
     _observe_requests(app)
+    app.before_request(refuse_lone_surrogates)
     durability.init_app(app)
 
     @app.get("/healthz")
-    def healthz():  # type: ignore[no-untyped-def]
+    def healthz() -> ResponseReturnValue:
         state: dict[str, object] = dict(health.status(app.config["REDIS"]))
         state["web"] = True
         healthy = all(state.values())
@@ -56,7 +62,7 @@ def create_app(config: Config | None = None, redis: RedisClient | None = None,
         return jsonify(state), 200 if healthy else 503
 
     @app.get("/metrics")
-    def prometheus_metrics():  # type: ignore[no-untyped-def]
+    def prometheus_metrics() -> ResponseReturnValue:
         if not metrics_token_ok(config.console.metrics_token, request.headers.get("Authorization")):
             return "metrics need a bearer token\n", 401, {"WWW-Authenticate": "Bearer"}
         body = exposition.render(app.config.get("METRICS_MULTIPROC_DIR"),
@@ -77,7 +83,33 @@ def metrics_token_ok(token: str, authorization: str | None) -> bool:
         presented = (authorization or "").encode("latin-1")
     except UnicodeEncodeError:
         return False
-    return hmac.compare_digest(presented, f"Bearer {token}".encode("utf-8"))
+    return hmac.compare_digest(presented, f"Bearer {token}".encode())
+
+
+def refuse_lone_surrogates() -> Any:
+    """``before_request``: 400 for a JSON body spelling a lone surrogate (``"\\ud800"``). JSON
+    allows the escape, Python decodes it, and then Redis (UTF-8) or WeChat's XML cannot take
+    the string: a 500 deep inside whichever view stored it. Escaped pairs (emoji) are fine."""
+    if request.method not in ("POST", "PUT", "PATCH") or not request.is_json:
+        return None
+    raw = request.get_data(cache=True)
+    if not SURROGATE_ESCAPE.search(raw):
+        return None
+    try:
+        pending = [json.loads(raw)]
+    except (ValueError, RecursionError):
+        return None  # not JSON: the view refuses it in its own words
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, str) and any("\ud800" <= ch <= "\udfff" for ch in value):
+            return jsonify({"error": "a JSON string holds a lone surrogate (\\ud800-\\udfff), "
+                                     "which is no character"}), 400
+    return None
 
 
 def _observe_requests(app: Flask) -> None:

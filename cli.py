@@ -1,7 +1,7 @@
 """``endfraud``: the one entry point. Each process runs on its own, or all together in demo mode.
 
     endfraud web          the Flask app under gunicorn (never Flask's development server)
-    endfraud worker       durable-queue consumers (warnings, broadcasts, slow bot replies, screenshots)
+    endfraud worker       durable-queue consumers (warnings, broadcasts, slow replies, screenshots)
     endfraud scheduler    the single APScheduler process (a second copy idles as standby)
     endfraud sandbox      the local WeChat API simulator and simulated citizen phones
     endfraud demo         embedded Redis + all of the above, stopped together by Ctrl-C
@@ -19,10 +19,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from config import Config, ConfigError, load_config
+from config import Config, ConfigError, ServiceConfig, load_config
 
 
 def _load(args: argparse.Namespace) -> Config:
@@ -43,9 +44,10 @@ def cmd_web(args: argparse.Namespace) -> int:
     metrics_dir = web_metrics_dir(config)
     prepare_multiprocess_dir(metrics_dir)
     from gunicorn.app.base import BaseApplication
+
     from telemetry.logs import gunicorn_logconfig
 
-    class WebServer(BaseApplication):  # type: ignore[misc]
+    class WebServer(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{config.service.host}:{config.service.port}")
             self.cfg.set("workers", config.service.web_workers)
@@ -127,13 +129,19 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from content.check_cli import run_check
 
-    return int(run_check(sys.stdin, sys.stdout) or 0)
+    # 1 when any line failed: the count itself would wrap at 256 (exit statuses are one byte).
+    return 1 if run_check(sys.stdin, sys.stdout) else 0
 
 
 def demo_environment(config: Config) -> dict[str, str]:
     """Environment for the demo's child processes: demo mode, WeChat pointed at the simulator."""
     sandbox_url = f"http://{config.sandbox.host}:{config.sandbox.port}/"
     env = dict(os.environ)
+    if (config.service.public_url.rstrip("/") == ServiceConfig.public_url
+            and config.service.port != ServiceConfig.port):
+        # Only the port was moved (ENDFRAUD_SERVICE__PORT): the simulator's webhook calls, the
+        # answer links and the banner must follow it, not reach whatever holds port 8000.
+        env["ENDFRAUD_SERVICE__PUBLIC_URL"] = f"http://127.0.0.1:{config.service.port}"
     env.update({
         "ENDFRAUD_SERVICE__MODE": "demo",
         "ENDFRAUD_WECHAT__API_BASE_URL": sandbox_url,
@@ -152,10 +160,9 @@ CLUSTER_ROLES = ("sandbox", "worker", "worker", "worker", "scheduler", "schedule
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from store.redis import connect, server_args, wait_until_up, embedded_url
-    from demo.seed import seed_demo
-
     from config import EXAMPLE_CONFIG
+    from demo.seed import seed_demo
+    from store.redis import connect, embedded_url, server_args, wait_until_up
 
     # The demo runs on config.example.toml's published demo values unless told otherwise.
     path = str(getattr(args, "config", None) or os.environ.get("ENDFRAUD_CONFIG") or EXAMPLE_CONFIG)
@@ -163,6 +170,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     env["ENDFRAUD_CONFIG"] = path
     config = load_config(path, environ=env, demo=True)
     cluster = bool(getattr(args, "cluster", False))
+    busy = busy_demo_ports(config, cluster)
+    if busy:
+        for key, port in busy:
+            env_name = "ENDFRAUD_" + key.upper().replace(".", "__")
+            print(f"endfraud demo: port {port} ({key}) is already in use (another demo or "
+                  f"service?); stop it, or choose a free port: {env_name}=<port> make demo",
+                  file=sys.stderr)
+        return 1
     redis_children: list[subprocess.Popen[bytes]] = []
     children: list[subprocess.Popen[bytes]] = []
     metrics_ports: dict[str, list[int]] = {}
@@ -196,8 +211,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 port = (configured[role] if not taken and configured[role] else _free_port())
                 taken.append(port)
                 extra = ["--metrics-port", str(port)]
+            # Each in its own session, like Redis: a terminal's Ctrl-C then reaches only this
+            # process, which stops them one signal each. gunicorn's gthread workers hit by the
+            # terminal's SIGINT and their master's SIGQUIT at once can deadlock in handle_quit
+            # (both handlers shut the thread pool down under one lock) and outlive the demo.
             children.append(subprocess.Popen([*exe, role, *extra], env=child_env,
-                                              cwd=os.path.dirname(__file__)))
+                                              cwd=os.path.dirname(__file__),
+                                              start_new_session=True))
         if not _wait_healthy(config, stop, children + redis_children):
             return 1
         password = seed_demo(config, connect(config))
@@ -236,6 +256,39 @@ def _start_demo_cluster(config: Config, env: dict[str, str]) -> list[subprocess.
     return procs
 
 
+def busy_demo_ports(config: Config, cluster: bool = False) -> list[tuple[str, int]]:
+    """The ports ``endfraud demo`` would listen on that something else already holds, with
+    their config keys. Checked before anything starts: an embedded Redis that cannot bind would
+    otherwise leave the demo talking to whichever Redis answers on that port. ``cluster``: the
+    six nodes (and their cluster-bus ports, +10000) and the second web process too."""
+    import socket
+
+    wanted = [("service.port", config.service.host, config.service.port),
+              ("sandbox.port", config.sandbox.host, config.sandbox.port),
+              ("metrics.worker_port", config.metrics.host, config.metrics.worker_port),
+              ("metrics.scheduler_port", config.metrics.host, config.metrics.scheduler_port)]
+    if cluster:
+        first = config.redis.embedded_port
+        wanted += [("redis.embedded_port", "127.0.0.1", port)
+                   for i in range(2 * DEMO_CLUSTER_MASTERS)
+                   for port in (first + i, first + i + 10000)]
+        wanted.append(("service.port", config.service.host, _second_web_port(config)))
+    elif not config.redis.url:
+        wanted.append(("redis.embedded_port", "127.0.0.1", config.redis.embedded_port))
+    busy = []
+    for key, host, port in wanted:
+        if not port:
+            continue
+        with socket.socket() as probe:
+            # As the servers themselves bind: a port left in TIME_WAIT is free, a listener is not.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError:
+                busy.append((key, port))
+    return busy
+
+
 def _stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
     for child in processes:
         if child.poll() is None:
@@ -245,7 +298,12 @@ def _stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
         try:
             child.wait(timeout=max(deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
-            child.kill()
+            # The whole session (a gunicorn master and its workers), not just its leader.
+            try:
+                os.killpg(child.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            child.wait()
 
 
 def _wait_healthy(config: Config, stop: threading.Event,
@@ -286,7 +344,8 @@ def _print_demo_banner(config: Config, password: str, metrics_ports: dict[str, l
     lines = [
         "",
         "终结诈骗 demo is running (Ctrl-C stops everything)",
-        f"  webhook            {web}/wechat   (token, AppID, EncodingAESKey: see config.example.toml)",
+        f"  webhook            {web}/wechat"
+        "   (token, AppID, EncodingAESKey: see config.example.toml)",
         f"  simulated phone    {sandbox}/sandbox/phone",
         f"  staff console      {web}/console/   user: admin   password: {password}",
         f"  health             {web}/healthz",

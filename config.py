@@ -18,9 +18,10 @@ import os
 import re
 import tomllib
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 EXAMPLE_CONFIG = PROJECT_ROOT / "config.example.toml"
@@ -217,7 +218,7 @@ class Config:
         path = Path(self.service.data_dir)
         return path if path.is_absolute() else PROJECT_ROOT / path
 
-    def replace(self, **sections: Mapping[str, Any]) -> "Config":
+    def replace(self, **sections: Mapping[str, Any]) -> Config:
         """A copy with some keys changed, validated like a loaded file (used by demo and tests)."""
         raw = dataclasses.asdict(self)
         for section, values in sections.items():
@@ -298,7 +299,8 @@ def _build_section(name: str, cls: type, raw: Mapping[str, Any]) -> Any:
             values[f.name] = _coerce(key, hints[f.name], raw[f.name])
             allowed = _CHOICES.get((name, f.name))
             if allowed and values[f.name] not in allowed:
-                raise ConfigError(f"{key}: must be one of {sorted(allowed)}, got {values[f.name]!r}")
+                raise ConfigError(
+                    f"{key}: must be one of {sorted(allowed)}, got {values[f.name]!r}")
     return cls(**values)
 
 
@@ -319,9 +321,11 @@ def _validate(config: Config) -> None:
         if config.service.is_demo:
             continue
         if not value:
-            raise ConfigError(f"{section}.{key}: required outside demo mode (a secret has no default)")
+            raise ConfigError(
+                f"{section}.{key}: required outside demo mode (a secret has no default)")
         if value == demo_value:
-            raise ConfigError(f"{section}.{key}: the published demo value is refused outside demo mode")
+            raise ConfigError(
+                f"{section}.{key}: the published demo value is refused outside demo mode")
     if not config.wechat.app_id:
         raise ConfigError("wechat.app_id: required")
     if config.wechat.encrypt_mode != "plain" and len(config.wechat.encoding_aes_key) != 43:
@@ -344,9 +348,11 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"metrics.{key}: out of range: {getattr(config.metrics, key)}")
     _validate_sms(config)
     if config.screenshots.ocr_timeout_s <= 0:
-        raise ConfigError(f"screenshots.ocr_timeout_s: must be positive, got {config.screenshots.ocr_timeout_s}")
+        raise ConfigError("screenshots.ocr_timeout_s: must be positive, "
+                          f"got {config.screenshots.ocr_timeout_s}")
     if not 1 <= config.screenshots.ocr_threads <= 64:
-        raise ConfigError(f"screenshots.ocr_threads: must be 1..64, got {config.screenshots.ocr_threads}")
+        raise ConfigError("screenshots.ocr_threads: must be 1..64, "
+                          f"got {config.screenshots.ocr_threads}")
     _validate_broadcast(config)
     console = config.console
     for key in ("login_max_failures_per_pair", "login_first_delay_s", "login_max_failures_per_ip",

@@ -47,7 +47,7 @@ class Answers:
     """What the rules need from an alert hash."""
 
     answers: Mapping[str, str] = field(default_factory=dict)  # openid → safe|paid (in time)
-    late: Mapping[str, str] = field(default_factory=dict)     # openid → "paid,safe" seen after close
+    late: Mapping[str, str] = field(default_factory=dict)     # openid → "paid,safe" after close
     roles: Mapping[str, str] = field(default_factory=dict)    # openid → owner|guardian
     owner_reached: bool = False
     case_opened: bool = False

@@ -17,9 +17,9 @@ from alerts.store import AlertStore
 from bot.webhook import short_id
 from config import Config
 from store import keys, tallies
-from telemetry import metrics
 from store.redis import RedisClient
 from store.streams import DurableQueue
+from telemetry import metrics
 
 # An answer link is one person's; more posts than this in the window are refused (429).
 LINK_POSTS_PER_WINDOW = 5
@@ -64,7 +64,7 @@ def record_answer(config: Config, redis: RedisClient, queue: DurableQueue, alert
     store = AlertStore(redis, config.alerts.retention_days * 86400)
     at_ms = int(now * 1000)
     actor = f"follower:{short_id(openid)}"
-    checklist = json.dumps({item: None for item in CHECKLIST})
+    checklist = json.dumps(dict.fromkeys(CHECKLIST))
     result = store.apply_answer(alert_id, openid, answer, via=via, at_ms=at_ms, actor=actor,
                                 case_fields={"checklist": checklist})
     if result is None:
@@ -94,7 +94,7 @@ def open_urgent_case(store: AlertStore, redis: RedisClient, queue: DurableQueue,
     """Open the urgent case without an answer (e.g. staff or tests): checklist, list, call-back,
     officers notified."""
     if store.set_once(alert_id, "case_opened_ms", str(at_ms)):
-        store.set_once(alert_id, "checklist", json.dumps({item: None for item in CHECKLIST}))
+        store.set_once(alert_id, "checklist", json.dumps(dict.fromkeys(CHECKLIST)))
         store.update(alert_id, {"status": "urgent"}, event="case_opened", actor=actor,
                      at_ms=at_ms)
         tallies.add(redis, "alerts_urgent_cases_total")

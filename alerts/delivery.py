@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import redis as redis_lib
 import requests
@@ -268,7 +269,7 @@ class Deliverer:
                 self.sleep(backoff_s * 2 ** (attempt - 1))
             try:
                 return Outcome(OK, msgid=send())
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - _classify sorts every failure; only TRANSIENT retries
                 kind = self._classify(exc)
                 outcome = Outcome(kind, detail=_describe(exc))
                 if kind != TRANSIENT:

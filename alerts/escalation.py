@@ -17,9 +17,9 @@ from alerts.answers import case_follow_ups, notify_officers, queue_callback
 from alerts.store import AlertStore
 from config import Config
 from store import tallies
-from telemetry import metrics
 from store.redis import RedisClient
 from store.streams import DurableQueue
+from telemetry import metrics
 
 UNANSWERED = "unanswered"
 

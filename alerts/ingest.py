@@ -85,7 +85,7 @@ def accept(config: Config, redis: RedisClient, items: list[Any], source: str,
         # not apply: ride out a failover here, then 503.
         added_flags = ride_out_failover(lambda: queue.enqueue_many(
             "alert.received", jobs, now_ms=int(now * 1000), replication=replication))
-        for (index, alert_id, _), added in zip(to_queue, added_flags):
+        for (index, alert_id, _), added in zip(to_queue, added_flags, strict=True):
             results[index] = ItemResult(index, alert_id, ACCEPTED if added else DUPLICATE)
         accepted = sum(1 for r in results if r is not None and r.status == ACCEPTED)
         if accepted:

@@ -13,11 +13,11 @@ from alerts.model import HIGH_RISK, day_of
 from alerts.store import AlertStore
 from config import Config
 from store import tallies
-from telemetry import metrics
 from store.followers import FollowerDirectory
 from store.phones import PhoneVault
 from store.redis import RedisClient
 from store.streams import DurableQueue
+from telemetry import metrics
 
 ALERT_FIELDS = ("phone_key", "phone_enc", "fraud_type", "channel", "counterpart", "risk_level",
                 "detected_ms", "received_ms", "source")

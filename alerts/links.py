@@ -39,7 +39,7 @@ def _mac(secret: str, payload: str) -> str:
 
 
 def make_token(secret: str, alert_id: str, openid: str, expires_s: int) -> str:
-    payload = _b64(f"{alert_id} {openid} {expires_s}".encode("utf-8"))
+    payload = _b64(f"{alert_id} {openid} {expires_s}".encode())
     return f"{payload}.{_mac(secret, payload)}"
 
 

@@ -92,10 +92,10 @@ def fit_keyword(keyword: str, value: str) -> str:
             return kept[:10]
         return "".join(c for c in text if c in _LETTERS | _SYMBOLS)[:20] or BLANK
     if kind == "car_number":
-        kept = [c for c in text if c in _LETTERS | _DIGITS or _HAN.match(c)]
-        if not kept:
+        plate = [c for c in text if c in _LETTERS | _DIGITS or _HAN.match(c)]
+        if not plate:
             raise ValueError(f"{keyword}: no plate number in {value!r}")
-        return (kept[0] + "".join(c for c in kept[1:] if c in _LETTERS | _DIGITS))[:8]
+        return (plate[0] + "".join(c for c in plate[1:] if c in _LETTERS | _DIGITS))[:8]
     # thing, and untyped legacy keywords: any printable text, ≤ 20 characters.
     return _cut(" ".join(text.split()), 20) or BLANK
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable
+from typing import Any
 
 from store.phones import InvalidPhone, normalize_mobile
 
@@ -75,7 +76,7 @@ def parse_detected_at(value: Any) -> int:
         # Compare before converting: int(inf) and float(10**400) raise OverflowError.
         if not EARLIEST_DETECTED_S <= value <= LATEST_DETECTED_S:  # NaN fails this too
             raise ValueError("unix seconds between 2000-01-01 and 2100-01-01")
-        return int(round(float(value) * 1000))
+        return round(float(value) * 1000)
     if isinstance(value, str):
         if len(value) > MAX_ISO_CHARS:
             raise ValueError("not an ISO 8601 time")
@@ -88,7 +89,7 @@ def parse_detected_at(value: Any) -> int:
         seconds = parsed.timestamp()
         if not EARLIEST_DETECTED_S <= seconds <= LATEST_DETECTED_S:
             raise ValueError("a time between 2000-01-01 and 2100-01-01")
-        return int(round(seconds * 1000))
+        return round(seconds * 1000)
     raise ValueError("must be unix seconds or an ISO 8601 time with offset")
 
 

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Protocol
 
 from config import AlertsConfig
 from store import keys
@@ -52,7 +52,13 @@ class SignedRequest:
     nonce: str
 
 
-def check_signature(config: AlertsConfig, headers: Mapping[str, str], body: bytes,
+class HeaderLookup(Protocol):
+    """What the check reads: werkzeug's case-insensitive ``Headers``, or a plain dict."""
+
+    def get(self, key: str, default: str, /) -> str: ...
+
+
+def check_signature(config: AlertsConfig, headers: HeaderLookup, body: bytes,
                     now: float) -> SignedRequest:
     """Pure part: known source, fresh timestamp, valid MAC. Raises ``SignatureRefused``."""
     source = headers.get("X-Alert-Source", "")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +42,7 @@ MAX_TIMELINE_ENTRIES = 1000
 CALLBACK_REASONS = ("paid", "unanswered", "unregistered_high_risk")
 # Outcomes of a call-back; the first three close the entry, the others keep it in the queue.
 CALLBACK_FINAL = ("reached_safe", "reached_paid", "wrong_number")
-CALLBACK_OUTCOMES = CALLBACK_FINAL + ("no_answer", "call_again")
+CALLBACK_OUTCOMES = (*CALLBACK_FINAL, "no_answer", "call_again")
 
 _CREATE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
@@ -118,7 +119,7 @@ class Marker:
         return f"{self.state}|{self.at_ms}|{self.channel}|{self.msgid}{tail}"
 
     @classmethod
-    def unpack(cls, value: str) -> "Marker":
+    def unpack(cls, value: str) -> Marker:
         state, at_ms, channel, msgid, claimed = (value.split("|") + [""] * 5)[:5]
         return cls(state, int(at_ms or 0), channel, msgid, int(claimed or 0))
 
@@ -156,7 +157,7 @@ class AlertStore:
 
     # -- the alert and its timeline ------------------------------------------------------------
 
-    def create(self, alert_id: str, fields: dict[str, str],
+    def create(self, alert_id: str, fields: Mapping[str, str | int],
                timeline: list[dict[str, Any]]) -> bool:
         """Write a new alert with its first timeline entries; False if it already exists."""
         flat: list[str] = []
@@ -279,7 +280,7 @@ class AlertStore:
     def claim_finish(self, openid: str, msgid: str) -> str | None:
         """Take a parked job-finish event (its status), or None; only one caller gets it."""
         key = keys.alert_unclaimed_finishes(openid)
-        value = self.redis.hget(key, msgid)
+        value: str | None = self.redis.hget(key, msgid)
         if value is None or not self.redis.hdel(key, msgid):
             return None
         return value.partition("|")[2]
@@ -498,9 +499,9 @@ class AlertStore:
             pipe.zrem(all_key, *ids)
             pipe.execute()
             removed += len(ids)
-        stations = sorted(self.redis.smembers(keys.alert_urgent_stations()))
+        urgent_stations = sorted(self.redis.smembers(keys.alert_urgent_stations()))
         pipe = self.redis.pipeline(transaction=True)
-        for station in ["", *stations]:
+        for station in ["", *urgent_stations]:
             pipe.zremrangebyscore(keys.alert_urgent_cases(station), "-inf", cutoff_ms)
         pipe.execute()
         return removed
@@ -519,7 +520,7 @@ class AlertStore:
         # One PFCOUNT per day: redis-py refuses PFCOUNT in a cluster pipeline.
         distinct = [self.redis.pfcount(keys.alert_unregistered_numbers(day)) for day in days]
         return [{"day": day, "alerts": int(c or 0), "numbers": int(n or 0)}
-                for day, c, n in zip(days, counts, distinct)]
+                for day, c, n in zip(days, counts, distinct, strict=True)]
 
 
 def _entry(event: str, actor: str, at_ms: int, **detail: Any) -> str:

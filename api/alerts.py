@@ -15,12 +15,26 @@ import time
 from typing import Any
 
 import redis as redis_lib
-from flask import (Blueprint, Response, abort, current_app, g, jsonify, make_response,
-                   render_template_string, request)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    render_template_string,
+    request,
+)
 
 from alerts import answer_rules, signing
-from alerts.answers import (allow_link_post, close_alert, own_answer, record_answer, reply_for,
-                            update_checklist)
+from alerts.answers import (
+    allow_link_post,
+    close_alert,
+    own_answer,
+    record_answer,
+    reply_for,
+    update_checklist,
+)
 from alerts.ingest import INVALID, accept
 from alerts.links import read_token
 from alerts.model import CHECKLIST, PAID, SAFE, day_of
@@ -61,6 +75,29 @@ def _vault() -> PhoneVault:
 
 def _error(status: int, message: str, **extra: Any) -> tuple[Response, int]:
     return jsonify({"error": message, **extra}), status
+
+
+MAX_NOTE_CHARS = 500
+
+
+def _desk_body() -> dict[str, Any]:
+    """A desk action's JSON object (absent or unreadable: empty); any other JSON is a 400."""
+    body = request.get_json(silent=True)
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        abort(make_response(jsonify({"error": "expected a JSON object"}), 400))
+    return body
+
+
+def _desk_note(body: dict[str, Any]) -> str:
+    """The staff note: text (no lone surrogates, which Redis cannot store), at most 500 chars."""
+    note = body.get("note", "")
+    if not isinstance(note, str) or len(note) > MAX_NOTE_CHARS \
+            or any("\ud800" <= ch <= "\udfff" for ch in note):
+        abort(make_response(jsonify({"error": f"note: text of at most {MAX_NOTE_CHARS} "
+                                              "characters", "field": "note"}), 422))
+    return note
 
 
 # -- ingest -------------------------------------------------------------------------------------
@@ -175,7 +212,7 @@ def list_alerts() -> Any:
     pipe = _redis().pipeline(transaction=False)
     for alert_id in ids:
         pipe.hgetall(keys.alert(alert_id))
-    rows = [_summary(a, s) for a, s in zip(ids, pipe.execute()) if s]
+    rows = [_summary(a, s) for a, s in zip(ids, pipe.execute(), strict=True) if s]
     return jsonify({"day": day, "alerts": rows,
                     "next_before_ms": rows[-1]["received_ms"] if len(rows) == limit else None})
 
@@ -214,8 +251,10 @@ def alert_timeline(alert_id: str) -> Any:
 @require_role(*STAFF_VIEW)
 def tick_checklist(alert_id: str) -> Any:
     _load(alert_id)
-    body = request.get_json(silent=True) or {}
-    item, done = body.get("item"), bool(body.get("done", True))
+    body = _desk_body()
+    item, done = body.get("item"), body.get("done", True)
+    if not isinstance(done, bool):
+        return _error(422, "done must be true or false")
     if item not in CHECKLIST:
         return _error(422, f"item must be one of {', '.join(CHECKLIST)}")
     checklist = update_checklist(_store(), alert_id, item, done, g.user["username"],
@@ -230,7 +269,7 @@ def tick_checklist(alert_id: str) -> Any:
 @require_role(*STAFF_VIEW)
 def close(alert_id: str) -> Any:
     _load(alert_id)
-    note = str((request.get_json(silent=True) or {}).get("note", ""))
+    note = _desk_note(_desk_body())
     closed = close_alert(_store(), alert_id, g.user["username"], note, int(time.time() * 1000))
     audit.record(_redis(), "alert.close", alert_id)
     return jsonify({"alert_id": alert_id, "closed": closed})
@@ -260,7 +299,7 @@ def urgent_cases() -> Any:
     for alert_id in ids:
         pipe.hgetall(keys.alert(alert_id))
     rows = []
-    for alert_id, state in zip(ids, pipe.execute()):
+    for alert_id, state in zip(ids, pipe.execute(), strict=True):
         if not state:
             continue  # expired with retention; pruned from the list later
         checklist = json.loads(state.get("checklist") or "{}")
@@ -299,17 +338,18 @@ def callbacks() -> Any:
 @bp.post("/api/v1/alerts/callbacks/<path:entry_id>/outcome")
 @require_role(*STAFF_VIEW)
 def callback_outcome(entry_id: str) -> Any:
-    body = request.get_json(silent=True) or {}
+    body = _desk_body()
     outcome = body.get("outcome")
     if outcome not in CALLBACK_OUTCOMES:
         return _error(422, f"outcome must be one of {', '.join(CALLBACK_OUTCOMES)}")
+    note = _desk_note(body)
     store = _store()
     entry = store.callback(entry_id)
     if entry is None or not _callback_in_area(entry):
         abort(404)
     now_ms = int(time.time() * 1000)
     updated = store.record_callback_outcome(entry_id, outcome, g.user["username"],
-                                            str(body.get("note", "")), now_ms)
+                                            note, now_ms)
     if updated is None:
         abort(404)  # pruned with retention meanwhile
     store.update(entry["alert_id"], event="callback", actor=f"staff:{g.user['username']}",

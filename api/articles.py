@@ -19,7 +19,8 @@ _PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ title }}</title>
 <style>
-body{margin:0;font:17px/1.7 -apple-system,"PingFang SC","Microsoft YaHei",sans-serif;color:#222;background:#f6f6f6}
+body{margin:0;font:17px/1.7 -apple-system,"PingFang SC","Microsoft YaHei",sans-serif;
+color:#222;background:#f6f6f6}
 main{max-width:640px;margin:0 auto;padding:20px 18px 40px;background:#fff;min-height:100vh}
 h1{font-size:22px;line-height:1.4;margin:0 0 12px}
 .summary{color:#576b95;border-left:3px solid #576b95;padding-left:10px}

@@ -34,8 +34,19 @@ from flask import Blueprint, abort, current_app, g, jsonify, request
 from api import params
 from broadcasts import audience as audiences
 from broadcasts import quota, store
-from broadcasts.model import (ACTIVE, CANCELLED, MASS, PAUSED, TZ, Broadcast, BroadcastError,
-                              compose_text, month_key, next_run_times, validate_definition)
+from broadcasts.model import (
+    ACTIVE,
+    CANCELLED,
+    MASS,
+    PAUSED,
+    TZ,
+    Broadcast,
+    BroadcastError,
+    compose_text,
+    month_key,
+    next_run_times,
+    validate_definition,
+)
 from broadcasts.runs import start_run
 from console import audit
 from console.auth import require_role

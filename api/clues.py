@@ -3,7 +3,8 @@ dismissed. Every decision goes to the audit log.
 
     GET  /api/v1/clues?status=pending|all&limit=50&before_ms=   newest first
     GET  /api/v1/clues/<id>
-    POST /api/v1/clues/<id>/review   {"decision": "promote"|"dismiss", "fraud_type", "values"?, "note"?}
+    POST /api/v1/clues/<id>/review
+         {"decision": "promote"|"dismiss", "fraud_type", "values"?, "note"?}
          → 200 the reviewed clue; 404 unknown; 409 already reviewed; 422 bad decision/type/values
     GET  /api/v1/risk?value=<number or URL>   the risk-list record, 404 when not listed
 """

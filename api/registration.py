@@ -7,7 +7,8 @@ poster export is recorded in the audit log.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 from wechatpy.exceptions import WeChatClientException

@@ -31,6 +31,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.harness import wait_http  # noqa: E402
 from broadcasts import store as bc_store  # noqa: E402
 from broadcasts.model import Broadcast  # noqa: E402
 from broadcasts.runs import start_run  # noqa: E402
@@ -38,7 +39,6 @@ from config import EXAMPLE_CONFIG, load_config  # noqa: E402
 from store import keys  # noqa: E402
 from store.followers import Follower  # noqa: E402
 from tests import servers  # noqa: E402
-from benchmarks.harness import wait_http  # noqa: E402
 
 OPENID_CHARS = string.ascii_letters + string.digits + "_-"
 
@@ -110,7 +110,7 @@ def main() -> int:
         write_s = time.perf_counter() - started
         bytes_per_follower = (int(r.info("memory")["used_memory"]) - base_memory) / args.followers
 
-        results = {}
+        results: dict[str, dict[str, Any]] = {}
         for name, audience in (("all", {"kind": "all"}),
                                ("community", {"kind": "communities", "ids": ["c3"]})):
             broadcast = bc_store.save(r, Broadcast(

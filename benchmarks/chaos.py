@@ -50,14 +50,14 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from alerts.links import read_token
-from alerts.signing import signed_headers
-from benchmarks.harness import percentile, wait_http
-from config import EXAMPLE_CONFIG, Config, load_config
-from store import keys, local_cluster
-from store.followers import Follower, FollowerDirectory
-from store.phones import PhoneVault
-from tests import servers
+from alerts.links import read_token  # noqa: E402
+from alerts.signing import signed_headers  # noqa: E402
+from benchmarks.harness import percentile, wait_http  # noqa: E402
+from config import EXAMPLE_CONFIG, Config, load_config  # noqa: E402
+from store import keys, local_cluster  # noqa: E402
+from store.followers import Follower, FollowerDirectory  # noqa: E402
+from store.phones import PhoneVault  # noqa: E402
+from tests import servers  # noqa: E402
 
 OPENID_CHARS = string.ascii_letters + string.digits + "_-"
 NODE_TIMEOUT_MS = 2000
@@ -281,7 +281,7 @@ def run(seconds: float = 30.0, rate: float = 50.0, audience: int = 10_000,
             procs["scheduler0"].send_signal(signal.SIGKILL)
             say("SIGKILL scheduler0 (the leader)")
             takeover.update(zip(("found", "seconds"), _wait_new_leader(
-                r, first_leader, events["scheduler_killed"])))
+                r, first_leader, events["scheduler_killed"]), strict=True))
             say(f"new scheduler leads {takeover['seconds']:.1f} s after the leader's death"
                 if takeover["found"] else "no new scheduler took over")
 

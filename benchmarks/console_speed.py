@@ -17,12 +17,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import redis as redis_lib
+import redis as redis_lib  # noqa: E402
 
-from benchmarks.harness import percentile
-from content.library import load_library
-from intel.scamcheck import check_text
-from tests.servers import start_redis, stop
+from benchmarks.harness import percentile  # noqa: E402
+from content.library import load_library  # noqa: E402
+from intel.scamcheck import check_text  # noqa: E402
+from tests.servers import start_redis, stop  # noqa: E402
 
 DATA = ROOT / "corpora" / "eval" / "bulletins.jsonl"
 

@@ -55,9 +55,9 @@ import requests  # noqa: E402
 import xmltodict  # noqa: E402
 from wechatpy.crypto import WeChatCrypto  # noqa: E402
 
+from benchmarks.harness import percentile, wait_http  # noqa: E402
 from config import EXAMPLE_CONFIG, load_config  # noqa: E402
 from tests.servers import free_port, start_redis, stop  # noqa: E402
-from benchmarks.harness import percentile, wait_http  # noqa: E402
 from tests.wx import event_xml, signed_query, text_xml  # noqa: E402
 
 DEFAULT_FOLLOWERS = 20_000
@@ -70,7 +70,7 @@ TRANSIENT_PATTERNS = ("wx:{dedup:*", "q:*", "reg:rl:*", "reg:sms:done:*", "dlg:*
 class Webhook:
     """Signed, encrypted POSTs to /wechat over one keep-alive connection per thread."""
 
-    def __init__(self, port: int, config) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, port: int, config) -> None:
         self.port = port
         self.config = config
         self.crypto = WeChatCrypto(config.wechat.token, config.wechat.encoding_aes_key,
@@ -122,8 +122,8 @@ class Codes:
         since = 0
         session = requests.Session()
         while not self.stop.is_set():
-            found = session.get(self.url + "sandbox/api/messages",
-                                params={"kind": "sms", "since": since, "limit": 5000},
+            params: dict[str, str | int] = {"kind": "sms", "since": since, "limit": 5000}
+            found = session.get(self.url + "sandbox/api/messages", params=params,
                                 timeout=10).json()
             for message in found["messages"]:
                 code = re.search(r"\d{6}", message["payload"]["text"])
@@ -262,8 +262,8 @@ def main() -> None:
            "ENDFRAUD_REDIS__URL": f"redis://127.0.0.1:{redis_port}/0"}
     # The worker's expected 40003 tagging failures (see above) would flood the output.
     quiet = {"worker": {"ENDFRAUD_SERVICE__LOG_LEVEL": "ERROR"}}
-    procs = [subprocess.Popen([sys.executable, "-m", "cli", role], env={**env, **quiet.get(role, {})},
-                              cwd=ROOT)
+    procs = [subprocess.Popen([sys.executable, "-m", "cli", role],
+                              env={**env, **quiet.get(role, {})}, cwd=ROOT)
              for role in ("sandbox", "worker", "web")]
     r = redis_lib.Redis(port=redis_port, decode_responses=True)
     codes: Codes | None = None
@@ -295,7 +295,7 @@ def main() -> None:
     finally:
         if codes is not None:
             codes.stop.set()
-        stop(procs + [redis_proc])
+        stop([*procs, redis_proc])
 
     n = args.followers
     latencies = sorted(hook.latencies_ms)

@@ -17,8 +17,8 @@ with known text, every other one re-encoded as JPEG quality 75 as WeChat does, t
     .venv/bin/python benchmarks/screenshot_check.py [--shots 12] [--sends 12]
 
 Last line: JSON with ocr_p50_ms, ocr_p99_ms, end_to_end_p99_ms, worker_rss_mb, text_recall
-(plus end_to_end_p50_ms, worker_peak_rss_mb, ocr_cpu_p50_ms, ocr_cpu_p99_ms). Targets on a 2-core box: end to end p99 ≤ 3 s,
-text_recall ≥ 0.95, worker RSS ≤ 400 MB.
+(plus end_to_end_p50_ms, worker_peak_rss_mb, ocr_cpu_p50_ms, ocr_cpu_p99_ms). Targets on a
+2-core box: end to end p99 ≤ 3 s, text_recall ≥ 0.95, worker RSS ≤ 400 MB.
 """
 
 from __future__ import annotations
@@ -36,11 +36,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.harness import percentile, wait_http
-from config import EXAMPLE_CONFIG
-from sandbox.client import SandboxClient
-from tests.screenshots import render
-from tests.servers import free_port, start_redis, stop
+from benchmarks.harness import percentile, wait_http  # noqa: E402
+from config import EXAMPLE_CONFIG  # noqa: E402
+from sandbox.client import SandboxClient  # noqa: E402
+from tests.screenshots import render  # noqa: E402
+from tests.servers import free_port, start_redis, stop  # noqa: E402
 
 CHATS = [
     [("昨天 10:21", "in", "您好，我是京东金融客服"), ("", "in", "您开通的百万保障即将自动扣费"),
@@ -55,8 +55,11 @@ CHATS = [
      ("", "in", "记得带伞，预报有雨"), ("08:05", "out", "收到，谢谢提醒")],
 ]
 SMSES = [
-    ("106912345678", [("今天 09:12", "【ETC服务】您的ETC已失效，请点击 http://etc-gov.cn.xyz 重新认证")]),
-    ("95588", [("昨天 18:40", "【工商银行】您尾号1234的账户于11月29日18:40支出人民币256.00元，余额3,120.55元。")]),
+    ("106912345678",
+     [("今天 09:12", "【ETC服务】您的ETC已失效，请点击 http://etc-gov.cn.xyz 重新认证")]),
+    ("95588",
+     [("昨天 18:40",
+       "【工商银行】您尾号1234的账户于11月29日18:40支出人民币256.00元，余额3,120.55元。")]),
     ("10655", [("08:15", "【公安提醒】凡是自称公检法要求转账到安全账户的都是诈骗，请勿相信。"),
                ("08:16", "如有疑问请拨打96110咨询。")]),
 ]
@@ -104,16 +107,20 @@ def measure_ocr(shots: list[render.Shot]) -> dict[str, float]:
         cpu.append((time.process_time() - cpu_started) * 1000)
         found, want = recall(shot.lines, "".join(line.text for line in reading.lines))
         hit, total = hit + found, total + want
-    return {"ocr_p50_ms": round(percentile(times, 0.5)), "ocr_p99_ms": round(percentile(times, 0.99)),
+    return {"ocr_p50_ms": round(percentile(times, 0.5)),
+            "ocr_p99_ms": round(percentile(times, 0.99)),
             "ocr_cpu_p50_ms": round(percentile(cpu, 0.5)),
             "ocr_cpu_p99_ms": round(percentile(cpu, 0.99)), "text_recall": round(hit / total, 4)}
 
 
 def proc_memory_mb(pid: int) -> tuple[float, float]:
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                  if ":" in line)
-    kb = lambda name: float(fields[name].split()[0])
-    return round(kb("VmRSS") / 1024, 1), round(kb("VmHWM") / 1024, 1)
+    status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    fields = dict(line.split(":", 1) for line in status if ":" in line)
+
+    def mb(name: str) -> float:
+        return round(float(fields[name].split()[0]) / 1024, 1)  # the file gives kB
+
+    return mb("VmRSS"), mb("VmHWM")
 
 
 def measure_end_to_end(shots: list[render.Shot], sends: int) -> dict[str, float]:
@@ -128,33 +135,32 @@ def measure_end_to_end(shots: list[render.Shot], sends: int) -> dict[str, float]
            "ENDFRAUD_WECHAT__API_BASE_URL": sbx_url, "ENDFRAUD_SANDBOX__PORT": str(sbx_port),
            "ENDFRAUD_SMS__PROVIDER": "sandbox", "ENDFRAUD_SMS__SANDBOX_URL": sbx_url,
            "ENDFRAUD_QUEUE__BLOCK_MS": "200"}
-    out = open(tmp / "processes.log", "wb")
-    exe = [sys.executable, "-m", "cli"]
-    procs = [subprocess.Popen([*exe, role], env=env, cwd=ROOT, stdout=out, stderr=out)
-             for role in ("sandbox", "web", "worker")]
-    worker = procs[2]
-    try:
-        wait_http(sbx_url + "sandbox/api/stats")
-        wait_http(web_url + "/healthz")
-        sbx = SandboxClient(sbx_url)
-        latencies = []
-        for i in range(sends + 1):
-            openid = sbx.new_citizen()
-            sbx.follow(openid)
-            started_ms = time.time() * 1000
-            data = shots[i % len(shots)].png
-            sbx.send_image(openid, data, content_type=content_type(data))
-            deadline = time.monotonic() + 60
-            while not (answers := sbx.messages(openid, kind="custom")):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"no verdict for screenshot {i} in 60 s")
-                time.sleep(0.02)
-            if i:  # the first send loads the model in the worker: not timed
-                latencies.append(answers[0]["received_at_ms"] - started_ms)
-        rss, peak = proc_memory_mb(worker.pid)
-    finally:
-        stop(procs + [redis_proc])
-        out.close()
+    with open(tmp / "processes.log", "wb") as out:
+        exe = [sys.executable, "-m", "cli"]
+        procs = [subprocess.Popen([*exe, role], env=env, cwd=ROOT, stdout=out, stderr=out)
+                 for role in ("sandbox", "web", "worker")]
+        worker = procs[2]
+        try:
+            wait_http(sbx_url + "sandbox/api/stats")
+            wait_http(web_url + "/healthz")
+            sbx = SandboxClient(sbx_url)
+            latencies = []
+            for i in range(sends + 1):
+                openid = sbx.new_citizen()
+                sbx.follow(openid)
+                started_ms = time.time() * 1000
+                data = shots[i % len(shots)].png
+                sbx.send_image(openid, data, content_type=content_type(data))
+                deadline = time.monotonic() + 60
+                while not (answers := sbx.messages(openid, kind="custom")):
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"no verdict for screenshot {i} in 60 s")
+                    time.sleep(0.02)
+                if i:  # the first send loads the model in the worker: not timed
+                    latencies.append(answers[0]["received_at_ms"] - started_ms)
+            rss, peak = proc_memory_mb(worker.pid)
+        finally:
+            stop([*procs, redis_proc])
     return {"end_to_end_p50_ms": round(percentile(latencies, 0.5)),
             "end_to_end_p99_ms": round(percentile(latencies, 0.99)),
             "worker_rss_mb": rss, "worker_peak_rss_mb": peak}

@@ -46,10 +46,10 @@ sys.path.insert(0, str(ROOT))
 
 from alerts.links import read_token  # noqa: E402
 from alerts.signing import signed_headers  # noqa: E402
+from benchmarks.harness import percentile, wait_http  # noqa: E402
 from config import EXAMPLE_CONFIG, load_config  # noqa: E402
 from sandbox.client import SandboxClient  # noqa: E402
 from tests.servers import free_port, start_redis, stop  # noqa: E402
-from benchmarks.harness import percentile, wait_http  # noqa: E402
 
 FOLLOWERS = 200
 BATCH = 1000
@@ -84,7 +84,7 @@ def cpu_ms(pid: int) -> float:
 
 
 
-def paced(total: int, rate: float, threads: int, send) -> None:  # type: ignore[no-untyped-def]
+def paced(total: int, rate: float, threads: int, send) -> None:
     """Open loop: item i is due at start + i/rate, whoever is free sends it."""
     start = time.time() + 0.3
     counter = iter(range(total))
@@ -112,7 +112,7 @@ def paced(total: int, rate: float, threads: int, send) -> None:  # type: ignore[
 def all_templates(sbx: SandboxClient, since: int) -> list[dict]:
     found, cursor = [], since
     while True:
-        page = sbx._call("GET", "sandbox/api/messages",  # noqa: SLF001
+        page = sbx._call("GET", "sandbox/api/messages",
                          params={"kind": "template", "since": cursor, "limit": 10_000})
         found += page["messages"]
         if not page["messages"]:
@@ -146,21 +146,20 @@ def main() -> None:
            "ENDFRAUD_SMS__PROVIDER": "sandbox", "ENDFRAUD_SMS__SANDBOX_URL": sbx_url,
            "ENDFRAUD_QUEUE__BLOCK_MS": "200"}
     config = load_config(EXAMPLE_CONFIG, environ=env, demo=True)
-    out = open(tmp / "processes.log", "wb")
-    exe = [sys.executable, "-m", "cli"]
-    procs = [subprocess.Popen([*exe, "sandbox"], env=env, cwd=ROOT, stdout=out, stderr=out),
-             subprocess.Popen([*exe, "web"], env=env, cwd=ROOT, stdout=out, stderr=out)]
-    procs += [subprocess.Popen([*exe, "worker"], env=env, cwd=ROOT, stdout=out, stderr=out)
-              for _ in range(args.workers)]
-    try:
-        wait_http(sbx_url + "sandbox/api/stats")
-        wait_http(web_url + "/healthz")
-        roles = {"web": [procs[1].pid], "worker": [p.pid for p in procs[2:]],
-                 "redis": [redis_proc.pid]}
-        result = run(args, config, SandboxClient(sbx_url), web_url, redis_port, roles)
-    finally:
-        stop(procs + [redis_proc])
-        out.close()
+    with open(tmp / "processes.log", "wb") as out:
+        exe = [sys.executable, "-m", "cli"]
+        procs = [subprocess.Popen([*exe, "sandbox"], env=env, cwd=ROOT, stdout=out, stderr=out),
+                 subprocess.Popen([*exe, "web"], env=env, cwd=ROOT, stdout=out, stderr=out)]
+        procs += [subprocess.Popen([*exe, "worker"], env=env, cwd=ROOT, stdout=out, stderr=out)
+                  for _ in range(args.workers)]
+        try:
+            wait_http(sbx_url + "sandbox/api/stats")
+            wait_http(web_url + "/healthz")
+            roles = {"web": [procs[1].pid], "worker": [p.pid for p in procs[2:]],
+                     "redis": [redis_proc.pid]}
+            result = run(args, config, SandboxClient(sbx_url), web_url, redis_port, roles)
+        finally:
+            stop([*procs, redis_proc])
     print(f"{'measure':<34} {'value':>12}")
     for name, value in (
         ("alerts sent (rate x seconds)", result["alerts"]),
@@ -177,7 +176,8 @@ def main() -> None:
     ):
         print(f"{name:<34} {value:>12}")
     for step in result["steps"]:
-        print(f"  step {step['rate']:>5.0f}/s  p50 {step['p50_ms']:>8} ms  p99 {step['p99_ms']:>8} ms"
+        print(f"  step {step['rate']:>5.0f}/s  p50 {step['p50_ms']:>8} ms"
+              f"  p99 {step['p99_ms']:>8} ms"
               f"  lost {step['lost']}")
     print("targets: p99 <= 100 ms at 200 alerts/s for 60 s (--seconds 60); ingest >= 2000/s")
     print(json.dumps({k: result[k] for k in ("p50_ms", "p99_ms", "floor_p99_ms", "ratio",
@@ -297,7 +297,7 @@ def run(args: argparse.Namespace, config: Any, sbx: SandboxClient, web_url: str,
              "risk_level": "low", "detected_at": time.time(), "source": source}
             for i in range(BATCH)]).encode())
     started = time.perf_counter()
-    statuses = Counter()
+    statuses: Counter[int] = Counter()
     lock = threading.Lock()
 
     def send_batch(i: int, _due: float) -> None:

@@ -33,8 +33,8 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from config import EXAMPLE_CONFIG, load_config  # noqa: E402
 from benchmarks.harness import percentile  # noqa: E402
+from config import EXAMPLE_CONFIG, load_config  # noqa: E402
 from tests.servers import free_port, start_redis, stop  # noqa: E402
 from tests.wx import signed_query, text_xml  # noqa: E402
 
@@ -89,10 +89,10 @@ def serve_minimal(port: int, redis_port: int, workers: int, threads: int) -> Non
     _run_gunicorn(app, port, workers, threads)
 
 
-def _run_gunicorn(app, port: int, workers: int, threads: int) -> None:  # type: ignore[no-untyped-def]
+def _run_gunicorn(app, port: int, workers: int, threads: int) -> None:
     from gunicorn.app.base import BaseApplication
 
-    class Server(BaseApplication):  # type: ignore[misc]
+    class Server(BaseApplication):
         def load_config(self) -> None:
             for key, value in {"bind": f"127.0.0.1:{port}", "workers": workers,
                                "threads": threads, "worker_class": "gthread",
@@ -101,13 +101,13 @@ def _run_gunicorn(app, port: int, workers: int, threads: int) -> None:  # type: 
             if "control_socket_disable" in self.cfg.settings:
                 self.cfg.set("control_socket_disable", True)
 
-        def load(self):  # type: ignore[no-untyped-def]
+        def load(self):
             return app
 
     Server().run()
 
 
-def make_requests(count: int, config) -> list[tuple[str, bytes]]:  # type: ignore[no-untyped-def]
+def make_requests(count: int, config) -> list[tuple[str, bytes]]:
     """Pre-built (path+query, body) pairs: unique MsgIds, signed and encrypted."""
     from wechatpy.crypto import WeChatCrypto
 
@@ -236,7 +236,8 @@ def main() -> None:
         serve_bare(args.serve_bare, config.service.web_workers, config.service.web_threads)
         return
     if args.serve_minimal:
-        serve_minimal(*args.serve_minimal, config.service.web_workers, config.service.web_threads)
+        port, redis_port = args.serve_minimal
+        serve_minimal(port, redis_port, config.service.web_workers, config.service.web_threads)
         return
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-webhook-"))
@@ -261,7 +262,7 @@ def main() -> None:
         minimal = measure("minimal", minimal_port, make_requests(count, config), args)
         ours = measure("webhook", web_port, make_requests(count, config), args)
     finally:
-        stop(procs + [redis_proc])
+        stop([*procs, redis_proc])
 
     ratio = ours["msgs_per_s"] / bare["msgs_per_s"]
     print(f"{'server':<10} {'msgs/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any
 
 from config import Config
 from store.redis import RedisClient
 from store.streams import DurableQueue
-
 
 _NOT_READ = object()
 

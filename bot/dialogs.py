@@ -54,3 +54,18 @@ def count_in_dialog(ctx: Any, openid: str, field: str) -> int | None:
 
 def end_dialog(ctx: Any, openid: str) -> None:
     ctx.redis.delete(keys.dialog(openid))
+
+
+# Delete the hash only while it still names this dialog (another may have replaced it).
+_END_IF_NAMED = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+def end_dialog_named(ctx: Any, openid: str, name: str) -> None:
+    """End the open dialog only if it is ``name``: a command that answers in full what the
+    dialog was waiting for closes it, and leaves any other dialog (a half-done binding) alone."""
+    ctx.redis.eval(_END_IF_NAMED, 1, keys.dialog(openid), DIALOG_NAME, name)

@@ -11,20 +11,22 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
-
+from typing import Any
 from xml.etree import ElementTree
 
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.events import EVENT_TYPES
-from wechatpy.messages import MESSAGE_TYPES, UnknownMessage
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.messages import MESSAGE_TYPES, UnknownMessage
 
 
 class BadSignature(Exception):
     """The request is not from WeChat (or not for this account), or is a replay of one."""
 
+
+_MSG_ID = re.compile(r"[0-9]{1,20}")
 
 class BadMessage(Exception):
     """Malformed, hostile or unparseable XML."""
@@ -148,6 +150,12 @@ def to_message(fields: Fields) -> Any:
     for name in ("FromUserName", "Event", "EventKey", "MsgId", "MsgID", "CreateTime"):
         if not isinstance(fields.get(name, ""), str):
             raise BadMessage(f"<{name}> must be text")
+    for name in ("MsgId", "MsgID"):
+        # WeChat's message and job ids are 64-bit numbers; the job-finish handlers read them
+        # as int (ASCII digits only: int() would also take "１２").
+        value = fields.get(name)
+        if value is not None and not _MSG_ID.fullmatch(value):
+            raise BadMessage(f"<{name}> must be a number")
     if msg_type != "event":
         return MESSAGE_TYPES.get(msg_type, UnknownMessage)(fields)
     event = fields.get("Event", "").lower()
@@ -197,7 +205,7 @@ def parse_inbound(body: bytes, args: Mapping[str, str], mode: str,
                                            args.get("timestamp", ""), args.get("nonce", ""))
         except (InvalidSignatureException, InvalidAppIdException) as exc:
             raise BadSignature(type(exc).__name__) from None
-        except Exception as exc:  # bad base64 / padding / length
+        except Exception as exc:  # noqa: BLE001 - wechatpy raises assorted errors on bad base64/padding/length
             raise BadMessage(f"cannot decrypt: {type(exc).__name__}") from None
         fields = parse_fields(inner)
     message = to_message(fields)

@@ -23,7 +23,8 @@ import json
 import threading
 import time
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import requests
 from wechatpy import WeChatClient
@@ -57,7 +58,7 @@ class RedisTokenStorage:
         self.redis.delete(key)
 
 
-class EndFraudWeChatClient(WeChatClient):
+class EndFraudWeChatClient(WeChatClient):  # type: ignore[misc]  # wechatpy ships no types
     def __init__(self, config: Config, redis: RedisClient) -> None:
         self.API_BASE_URL = config.wechat.api_base_url + "cgi-bin/"
         self._config = config
@@ -130,17 +131,19 @@ class EndFraudWeChatClient(WeChatClient):
                         self.expires_at = int(time.time()) + max(
                             int(self._redis.ttl(self.access_token_key)), 0)
                         return {"access_token": current}
-                    return self._fetch_access_token(
+                    token: dict[str, Any] = self._fetch_access_token(
                         url=self._config.wechat.api_base_url + "cgi-bin/token",
                         params={"grant_type": "client_credential", "appid": self.appid,
                                 "secret": self.secret},
                     )
+                    return token
                 finally:
                     if self._redis.get(lock_key) == holder:
                         self._redis.delete(lock_key)
             current = self.session.get(self.access_token_key)
             if current and current != stale:
-                self.expires_at = int(time.time()) + max(int(self._redis.ttl(self.access_token_key)), 0)
+                ttl_s = max(int(self._redis.ttl(self.access_token_key)), 0)
+                self.expires_at = int(time.time()) + ttl_s
                 return {"access_token": current}
             if time.monotonic() > deadline:
                 raise WeChatClientException(-1, "timed out waiting for the token refresh lock")

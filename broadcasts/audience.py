@@ -8,8 +8,9 @@ dispatcher holds one group and one batch in memory, never the whole audience.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from broadcasts.model import BroadcastError
 from registration import directory
@@ -62,7 +63,9 @@ def check_exists(redis: RedisClient, spec: dict[str, Any]) -> None:
     lookups = {"communities": directory.get_community, "stations": directory.get_station,
                "officers": directory.get_officer}
     lookup = lookups.get(spec["kind"])
-    for item_id in spec.get("ids", ()) if lookup else ():
+    if lookup is None:
+        return
+    for item_id in spec.get("ids", ()):
         if lookup(redis, item_id) is None:
             raise BroadcastError(f"audience.ids: unknown {spec['kind'][:-1]} {item_id!r}")
 

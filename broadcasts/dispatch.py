@@ -30,22 +30,33 @@ import logging
 import sys
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from wechatpy.exceptions import WeChatClientException
 
 from broadcasts import audience as audiences
 from broadcasts import quota, store
-from broadcasts.model import (CANCELLED, CUSTOM, CUSTOM_WINDOW_S, PAUSED, Broadcast, compose_text,
-                              month_key, plan_batches, seconds_to_month_end, slice_range)
+from broadcasts.model import (
+    CANCELLED,
+    CUSTOM,
+    CUSTOM_WINDOW_S,
+    PAUSED,
+    Broadcast,
+    compose_text,
+    month_key,
+    plan_batches,
+    seconds_to_month_end,
+    slice_range,
+)
 from broadcasts.throttle import wait_for_slot
 from config import Config
 from store import keys
-from telemetry import metrics
 from store.redis import RedisClient
 from store.replication import NotReplicated, Replication
 from store.streams import PermanentJobError
+from telemetry import metrics
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +169,7 @@ class Dispatcher:
 
     def _with_counts(self, openids: list[str], month: str) -> Iterator[audiences.Member]:
         counts = audiences.mass_counts(self.redis, openids, month) if openids else []
-        for openid, count in zip(openids, counts):
+        for openid, count in zip(openids, counts, strict=True):
             yield audiences.Member(openid, count, 0)
 
     # -- mass send by openid list -------------------------------------------------------------

@@ -6,9 +6,10 @@ Nothing here touches Redis or HTTP; functions that need the time take ``now`` (u
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Iterator
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -57,10 +58,10 @@ class Broadcast:
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Broadcast":
+    def from_json(cls, data: dict[str, Any]) -> Broadcast:
         return cls(**{**data, "articles": tuple(data.get("articles", ()))})
 
-    def edited(self, **changes: Any) -> "Broadcast":
+    def edited(self, **changes: Any) -> Broadcast:
         return replace(self, rev=self.rev + 1, **changes)
 
 
@@ -240,10 +241,12 @@ def plan_batches(buckets: Iterable[tuple[int, list[str]]], start: tuple[int, int
     """Cut the audience stream into mass-send batches of at most ``batch_size`` openids.
 
     ``buckets`` yields (bucket, sorted member openids) from ``start[0]`` on. Batches end on a
-    bucket boundary unless one bucket alone is too big, so a batch re-read after a crash is the
-    same set of followers. A list needs at least 2 openids (40130), so a final single openid
-    takes one from the batch before (or merges with it); the batch is held back one step for that.
-    A lone openid that can only remain alone is yielded by itself for the caller to skip.
+    bucket boundary unless one bucket alone is too big (or the batch so far has one openid), so
+    a batch re-read after a crash is the same set of followers. A list needs at least 2 openids
+    (40130), so a final single openid takes one from the batch before (or merges with it); the
+    batch is held back one step for that. A lone openid is yielded by itself for the caller to
+    skip only when nothing else can hold it: an audience of one, or an odd audience cut into
+    batches of exactly 2.
     """
     held: Batch | None = None
     current: list[str] = []
@@ -254,7 +257,9 @@ def plan_batches(buckets: Iterable[tuple[int, list[str]]], start: tuple[int, int
         members = members[offset:]
         if not members:
             continue
-        if current and len(current) + len(members) > batch_size:
+        # A batch closes on a bucket boundary only once it can go out (40130: two openids or
+        # more); a single openid instead fills up from this bucket, split like a big one.
+        if len(current) >= 2 and len(current) + len(members) > batch_size:
             if held is not None:
                 yield held
             held = Batch(current_start, current_end, current)

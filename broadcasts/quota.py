@@ -10,8 +10,8 @@ they expire after the month is over.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from broadcasts.audience import Member
 from store import keys

@@ -10,9 +10,9 @@ from __future__ import annotations
 from broadcasts import store
 from broadcasts.model import run_id_for
 from config import Config
-from telemetry import metrics
 from store.redis import RedisClient
 from store.streams import DurableQueue
+from telemetry import metrics
 from worker.queues import BROADCASTS
 
 DISPATCH_JOB = "broadcast.dispatch"

@@ -49,11 +49,11 @@ redis.call('HSET', KEYS[1], 'u:' .. ARGV[1], ARGV[2])
 return false
 """
 
+# The parked event stays until it has been counted (counting is idempotent per msg_id), so a
+# crash in between leaves it for the resumed dispatcher's confirm to count.
 _INDEX_MSG = """
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-local parked = redis.call('HGET', KEYS[1], 'u:' .. ARGV[1])
-if parked then redis.call('HDEL', KEYS[1], 'u:' .. ARGV[1]) end
-return parked
+return redis.call('HGET', KEYS[1], 'u:' .. ARGV[1])
 """
 
 
@@ -167,7 +167,18 @@ def begin_batch(redis: RedisClient, run_id: str, number: int, start: tuple[int, 
 
 def confirm_batch(redis: RedisClient, run_id: str, number: int, end: tuple[int, int],
                   msg_id: int, size: int, repeated: bool) -> None:
-    """WeChat accepted the batch: record it, move the cursor past it, clear the write-ahead."""
+    """WeChat accepted the batch: record it, move the cursor past it, clear the write-ahead.
+
+    The msg_id is indexed first: a crash between the two steps leaves the batch in flight, so
+    the resumed dispatcher re-sends it, gets the same msg_id back (45065) and confirms it. The
+    other order would leave a confirmed batch whose finish event is parked forever, and the run
+    report would never count it.
+    """
+    index = keys.broadcast_msg_index(msg_id)
+    parked = redis.eval(_INDEX_MSG, 1, index, str(msg_id), run_id)
+    if parked:
+        _count_finish(redis, run_id, msg_id, json.loads(parked))
+        redis.hdel(index, f"u:{msg_id}")
     pipe = redis.pipeline(transaction=True)
     pipe.hset(keys.broadcast_run_batches(run_id), str(number),
               json.dumps({"msg_id": msg_id, "size": size, "end": list(end),
@@ -179,9 +190,6 @@ def confirm_batch(redis: RedisClient, run_id: str, number: int, end: tuple[int, 
     pipe.hincrby(keys.broadcast_run(run_id), "batches_sent", 1)
     pipe.hincrby(keys.broadcast_run(run_id), "openids_sent", size)
     pipe.execute()
-    parked = redis.eval(_INDEX_MSG, 1, keys.broadcast_msg_index(msg_id), str(msg_id), run_id)
-    if parked:
-        _count_finish(redis, run_id, msg_id, json.loads(parked))
 
 
 def record_finish(redis: RedisClient, msg_id: int, counts: dict[str, int]) -> str | None:

@@ -7,7 +7,7 @@ rate. A fixed one-second window is coarse (up to 2x at a window edge) but needs 
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from store import keys
 from store.redis import RedisClient

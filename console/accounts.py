@@ -66,7 +66,7 @@ def list_accounts(redis: RedisClient) -> list[dict[str, str]]:
     for name in names:
         pipe.hmget(keys.staff_user(name), ["role", "station", "created_ms"])
     result = []
-    for name, (role, station, created_ms) in zip(names, pipe.execute()):
+    for name, (role, station, created_ms) in zip(names, pipe.execute(), strict=True):
         if role:
             result.append({"username": name, "role": role, "station": station or "",
                            "created_ms": created_ms or "0"})

@@ -6,8 +6,9 @@ propaganda (content and broadcasts).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 
 from flask import abort, current_app, g, session
 

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from html import escape
 
 PALETTE = ("#1f6feb", "#2da44e", "#bf8700", "#cf222e", "#8250df", "#57606a")
-FONT = 'font-family="system-ui, -apple-system, &quot;PingFang SC&quot;, &quot;Microsoft YaHei&quot;, sans-serif"'
+FONT = ('font-family="system-ui, -apple-system, &quot;PingFang SC&quot;, '
+        '&quot;Microsoft YaHei&quot;, sans-serif"')
 
 
 def _fmt(value: float) -> str:
@@ -95,7 +96,7 @@ def nice_ticks(peak: float, count: int = 2) -> list[float]:
     magnitude = 10 ** math.floor(math.log10(raw)) if raw >= 1 else 1
     step = next((m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw), 10 * magnitude)
     top = math.ceil(peak / step) * step
-    return [float(step * i) for i in range(int(round(top / step)) + 1)]
+    return [float(step * i) for i in range(round(top / step) + 1)]
 
 
 def spread_labels(ys: Sequence[float], gap: float, low: float, high: float) -> list[float]:
@@ -157,7 +158,7 @@ def line_chart(series: Sequence[tuple[str, Sequence[float]]], labels: Sequence[s
             ends.append((colour, f"{name} {_fmt(values[-1])}",
                          top + plot_h * (1 - values[-1] / peak) + 4))
     baselines = spread_labels([y for _, _, y in ends], font + 2, font, height - bottom + 4)
-    for (colour, text, _), y in zip(ends, baselines):
+    for (colour, text, _), y in zip(ends, baselines, strict=True):
         parts.append(f'<text x="{left + plot_w + 6}" y="{y:.1f}" fill="{colour}">'
                      f'{escape(text)}</text>')
     parts.append("</svg>")

@@ -2,16 +2,18 @@
 
 Every figure comes from the sharded tallies (``store.tallies``, one pipeline), the small
 ``stats:{daily}:*`` hashes written by an hourly snapshot, and queue depths (XINFO GROUPS):
-constant work at 1 M followers. The functions that turn numbers into figures are pure and take plain dicts.
+constant work at 1 M followers. The functions that turn numbers into figures are pure and take
+plain dicts.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from store import keys, tallies
 from store.redis import RedisClient
@@ -59,7 +61,8 @@ def answer_rate(values: Mapping[str, float]) -> float | None:
 
 
 def histogram_quantile(values: Mapping[str, float], name: str, q: float) -> float | None:
-    """Estimate a quantile from cumulative ``le`` buckets (linear inside a bucket, as Prometheus)."""
+    """Estimate a quantile from cumulative ``le`` buckets (linear inside a bucket, as Prometheus
+    does)."""
     buckets: dict[float, float] = {}
     prefix = f"{name}_bucket{{"
     for field, count in values.items():
@@ -79,7 +82,8 @@ def histogram_quantile(values: Mapping[str, float], name: str, q: float) -> floa
                 return lower_bound
             if count == lower_count:
                 return bound
-            return lower_bound + (bound - lower_bound) * (rank - lower_count) / (count - lower_count)
+            fraction = (rank - lower_count) / (count - lower_count)
+            return lower_bound + (bound - lower_bound) * fraction
         lower_bound, lower_count = bound, count
     return lower_bound
 
@@ -119,7 +123,7 @@ def current_values(redis: RedisClient) -> dict[str, float]:
     """The tallies plus registration's follower gauges: one pipeline and one HMGET, no scan."""
     values = tallies.snapshot(redis)
     gauges = redis.hmget(keys.registration_stats(), list(REGISTRATION_GAUGES))
-    for name, value in zip(REGISTRATION_GAUGES.values(), gauges):
+    for name, value in zip(REGISTRATION_GAUGES.values(), gauges, strict=True):
         values[name] = float(value or 0)
     return values
 
@@ -134,13 +138,15 @@ def record_daily_snapshot(redis: RedisClient, now: float) -> None:
     pipe.execute()
 
 
-def daily_series(redis: RedisClient, now: float, days: int = 30) -> tuple[list[str], dict[str, list[float]]]:
+def daily_series(redis: RedisClient, now: float,
+                 days: int = 30) -> tuple[list[str], dict[str, list[float]]]:
     labels = day_labels(now, days)
     pipe = redis.pipeline(transaction=False)
     for metric in DAILY_METRICS:
         pipe.hmget(keys.daily_stats(metric), labels)
     series = {}
-    for metric, row in zip(DAILY_METRICS, pipe.execute()):
-        stored = {label: value for label, value in zip(labels, row) if value is not None}
+    for metric, row in zip(DAILY_METRICS, pipe.execute(), strict=True):
+        stored = {label: value for label, value in zip(labels, row, strict=True)
+                  if value is not None}
         series[metric] = fill_series(stored, labels)
     return labels, series

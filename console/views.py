@@ -10,9 +10,19 @@ import time
 from typing import Any
 from urllib.parse import urlparse
 
-from flask import (Blueprint, Response, abort, current_app, g, redirect, render_template,
-                   request, session, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response  # what redirect() builds; flask.Response is one
 
 from api import params
 from api.queues import dead_letter_rows
@@ -21,9 +31,10 @@ from console.auth import SESSION_ID, current_user, require_role
 from console.dashboard import TOP_N
 from console.dashboard import build as build_dashboard
 from console.throttle import LoginThrottle
+from store.redis import RedisClient
 from store.streams import DurableQueue
-from worker.queues import ALL_QUEUES
 from telemetry import metrics
+from worker.queues import ALL_QUEUES
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
                static_folder="static")
@@ -44,7 +55,7 @@ NAV: tuple[tuple[str, tuple[str, ...], str | None], ...] = (
 )
 
 
-def _redis():  # type: ignore[no-untyped-def]
+def _redis() -> RedisClient:
     return current_app.config["REDIS"]
 
 

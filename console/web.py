@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Flask, Response, current_app, g, request, session
-
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from console import audit, csrf

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import re
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from content.reply_fields import REPLY_FIELDS
 
@@ -126,7 +127,8 @@ class Library:
         return tuple(a for a in self.articles_by_id.values() if type_id in a.fraud_types)
 
     def reply(self, name: str, /, **fields: Any) -> str:
-        """Render reply ``name``; a missing or undeclared field raises ``KeyError``/``TypeError``."""
+        """Render reply ``name``; a missing or undeclared field raises ``KeyError`` or
+        ``TypeError``."""
         reply = self.replies[name]
         missing = reply.fields - fields.keys()
         if missing:
@@ -167,7 +169,8 @@ def load_library(path: Path | str | None = None) -> Library:
 
 
 def build_library(docs: Mapping[str, Any]) -> Library:
-    """Validate raw documents and build a ``Library``; raise ``ContentError`` listing all problems."""
+    """Validate raw documents and build a ``Library``; raise ``ContentError`` listing all
+    problems."""
     errors: list[str] = []
     types = _build_types(docs.get("fraud_types"), errors)
     articles = _build_articles(docs.get("articles"), set(types), errors)
@@ -211,11 +214,25 @@ def _items(doc: Any, filename: str, errors: list[str]) -> list[tuple[str, dict[s
     return out
 
 
+# Characters XML 1.0 cannot carry (C0 controls but tab/newline/CR, surrogates, U+FFFE/U+FFFF):
+# every text here goes out inside WeChat's XML, and one of them makes the whole reply unreadable.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_safe(value: str, key: str, where: str, errors: list[str]) -> bool:
+    bad = _NOT_XML.search(value)
+    if bad:
+        errors.append(f"{where}: {key}: contains U+{ord(bad.group()):04X}, a character WeChat's "
+                      "XML cannot carry")
+    return bad is None
+
+
 def _text(item: dict[str, Any], key: str, where: str, errors: list[str]) -> str:
     value = item.get(key)
     if not isinstance(value, str) or not value.strip():
         errors.append(f"{where}: {key}: missing or empty text")
         return ""
+    _xml_safe(value, key, where, errors)
     return value
 
 
@@ -226,6 +243,8 @@ def _text_list(item: dict[str, Any], key: str, where: str, errors: list[str]) ->
     ):
         errors.append(f"{where}: {key}: must be a non-empty list of texts")
         return ()
+    for text in value:
+        _xml_safe(text, key, where, errors)
     return tuple(value)
 
 
@@ -399,7 +418,7 @@ def _build_replies(doc: Any, errors: list[str]) -> dict[str, Reply]:
         if len(errors) > errors_before:
             continue
         try:
-            text.format_map({field_name: "示例" for field_name in fixed})
+            text.format_map(dict.fromkeys(fixed, "示例"))
         except Exception as exc:  # noqa: BLE001 - a test render: whatever it raises, refuse
             errors.append(f"{where}: text: does not render: {type(exc).__name__}: {exc}")
             continue
@@ -459,7 +478,7 @@ def _check_signals(doc: Any, errors: list[str]) -> dict[str, Any]:
         return {}
     for key in ("threshold", "min_type_score", "link_weight", "masked_link_weight",
                 "ip_link_weight", "lookalike_weight", "model_high", "model_suspicious",
-                "model_type_min"):
+                "model_type_min", "benign_veto", "model_min_chars"):
         if not isinstance(doc.get(key), (int, float)):
             errors.append(f"{filename}: {key}: must be a number")
     verdicts = doc.get("verdicts")

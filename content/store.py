@@ -18,8 +18,8 @@ from typing import Any
 
 import redis
 
-from store import keys as keys_content
 from content.library import ContentError, Library, build_library, read_documents
+from store import keys as keys_content
 
 # kind → (document name, how items are addressed in it)
 KINDS = {
@@ -98,7 +98,7 @@ def effective_library(r: redis.Redis, keys: ModuleType = keys_content,
 
 
 # redis client → (content revision when built, library); weak, so a closed client's entry goes.
-_LIBRARY_CACHE: "weakref.WeakKeyDictionary[Any, tuple[Any, Library]]" = weakref.WeakKeyDictionary()
+_LIBRARY_CACHE: weakref.WeakKeyDictionary[Any, tuple[Any, Library]] = weakref.WeakKeyDictionary()
 
 
 def save_item(
@@ -121,7 +121,7 @@ def save_item(
     def attempt(pipe: redis.client.Pipeline) -> int:
         # Validate against what is current *inside* the WATCH, so two editors cannot both
         # pass validation on a state that one of them is about to change.
-        docs = _effective_docs(pipe, keys)  # type: ignore[arg-type]
+        docs = _effective_docs(pipe, keys)
         _apply(docs, kind, copy.deepcopy(item))
         build_library(docs)
         version = int(pipe.llen(history_key)) + 1

@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import secrets
 
-from config import Config
 from bot.menu import create_menu_when_up
+from config import Config
 from console.accounts import create_account
-from registration.directory import (Community, Officer, Station, get_station, save_community,
-                                    save_officer, save_station)
+from registration.directory import (
+    Community,
+    Officer,
+    Station,
+    get_station,
+    save_community,
+    save_officer,
+    save_station,
+)
 from store.redis import RedisClient
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.registry import registry
+from bot.registry import Handler, registry
 from content.library import Library, load_library
 from worker.queues import BOT
 
@@ -54,7 +54,8 @@ def explain_type(msg: Any, ctx: Any, type_id: str) -> str:
     ctx.queue(BOT).enqueue("bot.send_text", {"openid": msg.source, "text": detail},
                            job_id=f"know:{msg.source}:{int(msg.create_time.timestamp())}:{type_id}")
     return ctx.reply("knowledge_type", type_name=fraud_type.name,
-                     how_it_works=fraud_type.how_it_works, what_to_do="；".join(fraud_type.what_to_do),
+                     how_it_works=fraud_type.how_it_works,
+                     what_to_do="；".join(fraud_type.what_to_do),
                      article_url=type_url(ctx, library, type_id))
 
 
@@ -68,11 +69,15 @@ def list_types(msg: Any, ctx: Any) -> str:
     return ctx.reply("knowledge_menu", type_list=items)
 
 
+def _explainer(type_id: str) -> Handler:
+    def explain(msg: Any, ctx: Any) -> str:
+        return explain_type(msg, ctx, type_id)
+    return explain
+
+
 def _register_menu_keys(library: Library) -> None:
     for fraud_type in library.fraud_types:
-        type_id = fraud_type.id
-        registry.on_menu(KNOW_PREFIX + type_id)(
-            lambda msg, ctx, type_id=type_id: explain_type(msg, ctx, type_id))
+        registry.on_menu(KNOW_PREFIX + fraud_type.id)(_explainer(fraud_type.id))
 
 
 _SHIPPED_NAMES = type_names(load_library())

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bot.dialogs import end_dialog, start_dialog
+from bot.dialogs import end_dialog, end_dialog_named, start_dialog
 from bot.registry import registry
 from intel import risklist
 
@@ -49,6 +49,7 @@ def lookup_command(msg: Any, ctx: Any) -> str:
     value = msg.content.strip()[2:].strip().lstrip(":：").strip()
     if not value:
         return ask_value(msg, ctx)
+    end_dialog_named(ctx, msg.source, DIALOG)  # "查号" then "查号 <value>": answered now
     return lookup_reply(ctx, value)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.dialogs import end_dialog, start_dialog
+from bot.dialogs import end_dialog, end_dialog_named, start_dialog
 from bot.registry import registry
 from intel import reports
 from intel.scamcheck import check_text, extract_links, extract_numbers
@@ -53,6 +53,7 @@ def report_command(msg: Any, ctx: Any) -> str:
     text = text[text.index("举报") + 2:].lstrip(" :：\n")
     if not text:
         return ask_clue(msg, ctx)
+    end_dialog_named(ctx, msg.source, DIALOG)  # "举报" then "举报 <clue>": filed now
     return report_text(msg, ctx, text)
 
 

@@ -34,7 +34,7 @@ def template_send_finished(msg: Any, ctx: Any) -> None:
     # The sender may have recorded "sent" and looked for parked receipts between our two steps.
     target = target or store.msgid_target(msgid)
     marker = store.marker(*target) if target else None
-    if target and marker is not None and marker.state == "sent":
-        if store.claim_finish(msg.source, msgid) is not None:
-            confirm_delivery(store, ctx.redis, target[0], target[1], msgid, status, at_ms)
+    if (target and marker is not None and marker.state == "sent"
+            and store.claim_finish(msg.source, msgid) is not None):
+        confirm_delivery(store, ctx.redis, target[0], target[1], msgid, status, at_ms)
     return None

@@ -81,11 +81,11 @@ class ScamModel:
         rows = [self.weights[g] for g in ngrams(text, normalized) if g in self.weights]
         norm = math.sqrt(sum(r[0] * r[0] for r in rows)) or 1.0
         xs = [r[0] / norm for r in rows]
-        p_fraud = _sigmoid(self.fraud_bias + sum(x * r[1] for x, r in zip(xs, rows)))
+        p_fraud = _sigmoid(self.fraud_bias + sum(x * r[1] for x, r in zip(xs, rows, strict=True)))
         if p_fraud < type_below:
             return Prediction(p_fraud=p_fraud, fraud_type="other", p_type=0.0)
         type_logits = list(self.type_bias)
-        for x, row in zip(xs, rows):
+        for x, row in zip(xs, rows, strict=True):
             for k in range(len(type_logits)):
                 type_logits[k] += x * row[2 + k]
         top = max(type_logits)

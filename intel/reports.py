@@ -13,8 +13,9 @@ import base64
 import json
 import os
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import redis as redis_lib
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM

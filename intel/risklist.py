@@ -61,7 +61,7 @@ class Normalized:
 
     @property
     def digest(self) -> str:
-        return hashlib.sha256(f"{self.kind}:{self.value}".encode("utf-8")).hexdigest()[:32]
+        return hashlib.sha256(f"{self.kind}:{self.value}".encode()).hexdigest()[:32]
 
     @property
     def display(self) -> str:

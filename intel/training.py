@@ -49,7 +49,9 @@ def train(items: list[dict[str, Any]], *, c_fraud: float = 4.0, c_type: float = 
     idf = [math.log((1 + n_docs) / (1 + df[g])) + 1.0 for g in vocab]
 
     def matrix(rows: list[set[str]]) -> Any:
-        data, cols, ptr = [], [], [0]
+        data: list[float] = []
+        cols: list[int] = []
+        ptr = [0]
         for gs in rows:
             ids = sorted(index[g] for g in gs if g in index)
             norm = math.sqrt(sum(idf[i] ** 2 for i in ids)) or 1.0

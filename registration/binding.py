@@ -29,8 +29,14 @@ from typing import Any
 from registration import follow, limits, stats
 from store import keys
 from store.followers import GUARDIAN, MAX_GUARDED, FollowerDirectory
-from store.phones import (InvalidPhone, PhoneVault, count_digits, mask, normalize_code,
-                          normalize_mobile)
+from store.phones import (
+    InvalidPhone,
+    PhoneVault,
+    count_digits,
+    mask,
+    normalize_code,
+    normalize_mobile,
+)
 from store.redis import RedisClient
 from store.streams import DurableQueue
 from telemetry import metrics
@@ -130,6 +136,9 @@ class Binder:
             return Reply("bind_resend_wait",
                          {"wait_s": limits.remaining_s(self.redis, "resend_follower", openid)})
         if not limits.claim(self.redis, "resend_number", lookup, RESEND_AFTER_S):
+            # No SMS went out, so this follower has no code to wait for: free their throttle
+            # (else their next try would hear "验证码刚刚发出" about a code never sent).
+            limits.release(self.redis, "resend_follower", openid)
             return Reply("bind_rate_limited")
         if not (limits.within_limit(self.redis, "sms_follower", openid,
                                     SMS_PER_FOLLOWER_PER_DAY, 86400, now)

@@ -41,7 +41,7 @@ def send_code(job_: Job, ctx: WorkerContext) -> None:
     try:
         phone = vault.decrypt(job_.payload["to"])
         code = vault.decrypt(job_.payload["code"])
-    except Exception:
+    except Exception:  # noqa: BLE001 - bad base64, wrong key, tampered or missing field: all permanent
         raise PermanentJobError("undecryptable code job (key changed?)") from None
     template = "guard_sms_text" if job_.payload.get("purpose") == GUARD else "bind_sms_text"
     text = ctx.library.reply(template, code=code, ttl_min=CODE_TTL_S // 60)

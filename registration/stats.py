@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable
+from typing import Any
 
 from store import keys
 from store.followers import Follower
@@ -149,7 +150,7 @@ def report(redis: RedisClient, stations: list[Any], communities: list[Any], offi
         pipe.hgetall(keys.registration_day(day))
     per_day = []
     all_station_ids = list(by_station)
-    for day, raw in zip(day_list, pipe.execute()):
+    for day, raw in zip(day_list, pipe.execute(), strict=True):
         day_values = {k: int(v) for k, v in raw.items()}
         if include_totals:
             entry = _figures(day_values, DAY_FIGURES, "")

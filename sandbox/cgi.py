@@ -11,10 +11,12 @@ import functools
 import io
 import json
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import qrcode
 from flask import Blueprint, Response, abort, jsonify, request
+from qrcode.image.pil import PilImage
 
 from sandbox import errors, wire
 from sandbox.context import current
@@ -144,7 +146,7 @@ def qrcode_create() -> dict[str, Any]:
 @functools.lru_cache(maxsize=MAX_QR_IMAGES_CACHED)
 def _qr_png(url: str) -> bytes:
     out = io.BytesIO()
-    qrcode.make(url).save(out, format="PNG")
+    qrcode.make(url, image_factory=PilImage).save(out, format="PNG")
     return out.getvalue()
 
 

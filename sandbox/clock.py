@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 CHINA_UTC_OFFSET_S = 8 * 3600
 

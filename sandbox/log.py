@@ -14,8 +14,9 @@ import hashlib
 import json
 import time
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 OUTBOUND_KINDS = ("template", "custom", "mass", "reply", "sms")
 CHAT_ONLY_KINDS = ("citizen", "notice")

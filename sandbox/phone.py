@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response  # what redirect() builds; flask.Response is one
 
 from sandbox import log as message_log
 from sandbox import wire
@@ -130,7 +131,8 @@ def index() -> str:
 def new_phone() -> Response:
     """A new citizen's phone; ``?scan=<ticket>`` makes the page scan that code on load."""
     citizen = current().state.create_citizen()
-    return redirect(url_for("sandbox_phone.phone", openid=citizen.openid, **request.args))
+    args: dict[str, Any] = request.args.to_dict()  # typed loosely: url_for has bool keywords
+    return redirect(url_for("sandbox_phone.phone", openid=citizen.openid, **args))
 
 
 @bp.get("/sandbox/phone/<openid>")

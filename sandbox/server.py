@@ -57,7 +57,7 @@ def create_app(config: Config, webhook_url: str | None = None,
     return app
 
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]
+class _Gunicorn(BaseApplication):
     def __init__(self, config: Config, options: dict[str, Any]) -> None:
         self._config = config
         self._options = options
@@ -70,7 +70,9 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             # The web server runs beside us; don't fight over gunicorn's per-user control socket.
             self.cfg.set("control_socket_disable", True)
 
-    def load(self) -> Flask:
+    # types-gunicorn's WSGI callable type omits start_response's optional exc_info argument,
+    # so no real WSGI app (Flask's included) matches it.
+    def load(self) -> Flask:  # type: ignore[override]
         # Built in the worker (no preload) so the callback threads start after the fork.
         return create_app(self._config)
 

@@ -13,8 +13,9 @@ import secrets
 import string
 import threading
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from sandbox import errors, keywords
 from sandbox.clock import Clock, china_month
@@ -631,8 +632,8 @@ class SandboxState:
         else:
             scene_id = scene.get("scene_id")
             top = 100_000 if permanent else 2**32 - 1
-            is_int = isinstance(scene_id, int) and not isinstance(scene_id, bool)
-            if not is_int or not 1 <= scene_id <= top:
+            if (not isinstance(scene_id, int) or isinstance(scene_id, bool)
+                    or not 1 <= scene_id <= top):
                 raise ApiError(errors.INVALID_ARGS, f"invalid scene_id: 1..{top}")
         expire_s = None
         if not permanent:
@@ -729,12 +730,12 @@ class SandboxState:
             month = china_month(now)
             sent = 0
             for openid in targets:
-                citizen = self._citizens.get(openid)
-                if citizen is None or not citizen.is_following:
+                target = self._citizens.get(openid)
+                if target is None or not target.is_following:
                     continue
-                if citizen.mass_by_month.get(month, 0) >= MASS_PER_FOLLOWER_PER_MONTH:
+                if target.mass_by_month.get(month, 0) >= MASS_PER_FOLLOWER_PER_MONTH:
                     continue
-                citizen.mass_by_month[month] = citizen.mass_by_month.get(month, 0) + 1
+                target.mass_by_month[month] = target.mass_by_month.get(month, 0) + 1
                 self.log.add("mass", openid, payload, msgid=msg_id,
                              dedup_on=[openid, msgtype, content])
                 sent += 1

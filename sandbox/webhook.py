@@ -79,7 +79,7 @@ class Webhook:
         started = time.monotonic()
         status, error, content = None, None, b""
         attempt = 0
-        for attempt in range(1, ATTEMPTS + 1):
+        for attempt in range(1, ATTEMPTS + 1):  # noqa: B007 - read after the loop: attempts made
             try:
                 response = self._session().post(
                     self.url, params=params, data=body, timeout=self.timeout_s,

@@ -35,7 +35,8 @@ def _cdata(value: str) -> str:
 
 def to_xml(fields: dict[str, Any]) -> str:
     """``<xml>`` with strings in CDATA and numbers bare, as WeChat writes it; a dict value nests,
-    a list value repeats its tag (``ResultList`` → ``item``, ``SubscribeMsgPopupEvent`` → ``List``)."""
+    a list value repeats its tag (``ResultList`` → ``item``,
+    ``SubscribeMsgPopupEvent`` → ``List``)."""
     parts = ["<xml>"]
     _elements(fields, parts)
     parts.append("</xml>")
@@ -159,7 +160,10 @@ class Envelope:
                     text, fields.get("MsgSignature"), fields.get("TimeStamp"), fields.get("Nonce"))
             except (InvalidSignatureException, InvalidAppIdException) as exc:
                 raise InvalidReply(f"reply does not decrypt: {exc!r}") from exc
-            fields = xmltodict.parse(plain).get("xml") or {}
+            try:
+                fields = xmltodict.parse(plain).get("xml") or {}
+            except Exception as exc:  # broken XML inside the envelope: as bad as outside it
+                raise InvalidReply(f"decrypted reply is not XML: {plain[:80]!r}") from exc
         return reply_payload(fields, openid)
 
 

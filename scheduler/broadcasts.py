@@ -14,6 +14,7 @@ deterministic id, never the sending itself.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from datetime import datetime
@@ -27,8 +28,8 @@ from broadcasts.model import ACTIVE, TZ, BroadcastError, run_slot, trigger_for
 from broadcasts.runs import start_run
 from config import Config
 from scheduler.process import on_build
-from telemetry import metrics
 from store.redis import RedisClient
+from telemetry import metrics
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +90,8 @@ def reconcile(scheduler: BaseScheduler, config: Config, redis: RedisClient) -> N
 
 
 def _remove(scheduler: BaseScheduler, job_id: str) -> None:
-    try:
+    with contextlib.suppress(JobLookupError):  # fired its last time meanwhile
         scheduler.remove_job(job_id, jobstore="default")
-    except JobLookupError:
-        pass  # fired its last time meanwhile
 
 
 def fire(broadcast_id: str) -> None:

@@ -10,17 +10,18 @@ deduplicated downstream.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import threading
 import time
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.redis import RedisJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-
 from redis import Redis, RedisCluster
 
 from config import Config
@@ -89,7 +90,7 @@ class Lease:
             self.redis.delete(self.key)
 
 
-class SharedRedisJobStore(RedisJobStore):  # type: ignore[misc]
+class SharedRedisJobStore(RedisJobStore):  # type: ignore[misc]  # APScheduler 3 has no types
     """APScheduler's Redis job store on our connection (standalone or cluster).
 
     Its jobs hash and run-times zset share the ``{jobs}`` hash tag, because the store updates
@@ -182,7 +183,6 @@ def run_scheduler(config: Config, redis: RedisClient, stop: threading.Event | No
         metrics.SCHEDULER_LEADER.set(0)
         if scheduler is not None:
             scheduler.shutdown(wait=False)
-        try:
+        # Best effort on the way out: a lease we fail to release expires by itself.
+        with contextlib.suppress(Exception):
             lease.release()
-        except Exception:
-            pass

@@ -106,7 +106,7 @@ def _recognise(image: Image.Image, threads: int) -> list[Box]:
         result = ocr(strip)
         if result.boxes is None or result.txts is None:
             continue
-        for quad, text, score in zip(result.boxes, result.txts, result.scores):
+        for quad, text, score in zip(result.boxes, result.txts, result.scores, strict=True):
             boxes.append(Box.from_quad(quad, str(text), float(score), dy=top))
     return boxes
 

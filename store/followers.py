@@ -14,8 +14,8 @@ a warning to someone who no longer guards the number.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from store import keys
 from store.phones import PhoneVault
@@ -41,7 +41,7 @@ class Follower:
                          self.officer, self.community, self.own_phone])
 
     @classmethod
-    def unpack(cls, openid: str, packed: str) -> "Follower":
+    def unpack(cls, openid: str, packed: str) -> Follower:
         subscribed, since, officer, community, own = (packed.split("|") + [""] * 5)[:5]
         return cls(openid, subscribed == "1", int(since or 0), officer, community, own)
 
@@ -194,7 +194,7 @@ class FollowerDirectory:
             pipe = self.redis.pipeline(transaction=False)
             for bucket in buckets:
                 pipe.hgetall(keys.follower_records_bucket(bucket))
-            for bucket, rows in zip(buckets, pipe.execute()):
+            for bucket, rows in zip(buckets, pipe.execute(), strict=True):
                 yield bucket, [Follower.unpack(openid, packed) for openid, packed in rows.items()]
 
     # -- internals -----------------------------------------------------------------------------

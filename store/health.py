@@ -69,8 +69,8 @@ def status(redis: RedisClient, now_ms: int | None = None) -> dict[str, bool]:
         values = redis.mget([keys.heartbeat(role) for role in roles])
         reports = redis.hgetall(keys.consumer_health())
     except Exception:  # noqa: BLE001 - any failure to read it (cluster errors too) is "down"
-        return {"redis": False, **{role: False for role in roles}, "consumers": False}
-    return {"redis": True, **{role: v is not None for role, v in zip(roles, values)},
+        return {"redis": False, **dict.fromkeys(roles, False), "consumers": False}
+    return {"redis": True, **{role: v is not None for role, v in zip(roles, values, strict=True)},
             "consumers": all(consumer_states(reports, now_ms).values())}
 
 

@@ -42,7 +42,8 @@ def compact(typed: str) -> str:
 
 
 def normalize_mobile(raw: str) -> str:
-    """'+86 １３８-1234-5678' → '13812345678'; anything not a mainland mobile raises InvalidPhone."""
+    """'+86 １３８-1234-5678' → '13812345678'; anything not a mainland mobile raises
+    InvalidPhone."""
     if not isinstance(raw, str) or len(raw) > MAX_TYPED_CHARS:
         raise InvalidPhone("not a mainland mobile number")
     text = compact(raw)

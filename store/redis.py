@@ -10,13 +10,15 @@ append-only file (``appendfsync everysec``: at most ~1 s of writes lost on power
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, TypeVar, Union
+from typing import Any, TypeAlias, TypeVar
 
 import redis
 from redis.exceptions import ClusterDownError, SlotNotCoveredError, TryAgainError
@@ -25,7 +27,7 @@ from config import Config
 
 log = logging.getLogger(__name__)
 
-RedisClient = Union[redis.Redis, redis.RedisCluster]
+RedisClient: TypeAlias = redis.Redis | redis.RedisCluster
 SOCKET_TIMEOUT_MARGIN_S = 10.0
 CONNECT_TIMEOUT_S = 5.0
 
@@ -151,10 +153,8 @@ def stop_embedded(config: Config) -> None:
     url = embedded_url(config)
     if not _ping(url):
         return
-    try:
+    with contextlib.suppress(redis.ConnectionError):  # SHUTDOWN closes the connection: success
         redis.Redis.from_url(url).shutdown(nosave=False)
-    except redis.ConnectionError:
-        pass  # SHUTDOWN closes the connection: that is success.
 
 
 def connect(config: Config) -> RedisClient:

@@ -25,6 +25,7 @@ replica that has the counter has everything written before it.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from dataclasses import dataclass
@@ -142,10 +143,9 @@ class Replication:
         _REPLICAS.clear()
         _FENCE_KEYS.clear()
         if isinstance(self.redis, redis.RedisCluster):
-            try:
+            # The cluster may be mid-failover; the next call tries again.
+            with contextlib.suppress(redis.RedisError):
                 self.redis.nodes_manager.initialize()
-            except redis.RedisError:
-                pass  # the cluster is mid-failover; the next call tries again
 
     # -- fence keys: one per master, found by hash tag ------------------------------------------
 

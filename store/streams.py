@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import redis
 
@@ -35,6 +37,10 @@ GROUP = "workers"
 JOB_MARKER_TTL_S = 7 * 24 * 3600
 STREAM_MAXLEN = 1_000_000
 DEPTH_COUNT_CAP = 100_000  # depth past this is reported as the cap on Redis < 7
+
+# A stream entry id as Redis writes it; XRANGE would take "-", "+" or "(1-0" as ranges and
+# refuse "abc" with an error (a 500 from the retry endpoints).
+_ENTRY_ID = re.compile(r"[0-9]{1,19}-[0-9]{1,19}")  # < 2**64 each
 
 # Idempotent enqueue: marker and stream share the queue's hash tag, so this is cluster-safe.
 # A repeat still writes (the marker's TTL): WAIT covers this connection's own writes only
@@ -129,6 +135,8 @@ class DurableQueue:
         return [{"entry_id": entry_id, **fields} for entry_id, fields in rows]
 
     def retry_dead_letter(self, entry_id: str) -> bool:
+        if not _ENTRY_ID.fullmatch(entry_id):
+            return False
         rows = self.redis.xrange(self.dead, min=entry_id, max=entry_id)
         if not rows:
             return False

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import redis as redis_lib
@@ -69,7 +69,7 @@ def config(redis_url: str) -> Config:
 
 
 @pytest.fixture
-def app(config: Config, redis: redis_lib.Redis):  # type: ignore[no-untyped-def]
+def app(config: Config, redis: redis_lib.Redis):
     from app import create_app
 
     application = create_app(config, redis)
@@ -78,7 +78,7 @@ def app(config: Config, redis: redis_lib.Redis):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def client(app):  # type: ignore[no-untyped-def]
+def client(app):
     return app.test_client()
 
 
@@ -88,12 +88,12 @@ def project_root() -> Path:
 
 
 @pytest.fixture
-def login_as(client):  # type: ignore[no-untyped-def]
+def login_as(client):
     """Log the test client in as staff (session + CSRF header set directly, no argon2 cost).
 
     ``login_as("officer", station="s1")`` returns the client; every later request carries the
     session's CSRF token in ``X-CSRF-Token``, as the console's JavaScript does.
     """
-    def login(role: str, station: str = "", username: str | None = None):  # type: ignore[no-untyped-def]
+    def login(role: str, station: str = "", username: str | None = None):
         return sign_in(client, role, station, username)
     return login

@@ -6,6 +6,8 @@ Later features add their multi-key paths to this file.
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from config import QueueConfig
 from console.accounts import create_account, verify_password
 from store import health, keys
@@ -40,7 +42,8 @@ def test_health_mget_on_cluster(cluster_redis):
 
 def test_staff_account_transaction_on_cluster(cluster_redis):
     create_account(cluster_redis, "duty1", "correct horse battery", "duty")
-    assert verify_password(cluster_redis, "duty1", "correct horse battery")["role"] == "duty"
+    account = verify_password(cluster_redis, "duty1", "correct horse battery")
+    assert account is not None and account["role"] == "duty"
 
 
 def test_dialog_transaction_on_cluster(cluster_redis):
@@ -54,7 +57,7 @@ def test_dialog_transaction_on_cluster(cluster_redis):
 
 
 def test_scheduler_job_store_on_cluster(cluster_redis):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -63,7 +66,7 @@ def test_scheduler_job_store_on_cluster(cluster_redis):
     scheduler = BackgroundScheduler(jobstores={"default": job_store(cluster_redis)})
     scheduler.start(paused=True)
     try:
-        run_at = datetime.now(timezone.utc) + timedelta(days=1)
+        run_at = datetime.now(UTC) + timedelta(days=1)
         scheduler.add_job(print, "date", run_date=run_at, id="cluster-job", args=["x"])
         assert scheduler.get_job("cluster-job") is not None
         scheduler.remove_job("cluster-job")

@@ -1,4 +1,5 @@
-"""``endfraud demo --cluster``: the whole system on a local 3+3-node Redis Cluster, as a user runs it."""
+"""``endfraud demo --cluster``: the whole system on a local 3+3-node Redis Cluster, as a user
+runs it."""
 
 from __future__ import annotations
 

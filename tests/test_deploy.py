@@ -25,12 +25,13 @@ AGGREGATION_BY = re.compile(r"\bby \(([^)]*)\)")
 SELECTOR = re.compile(r"(endfraud_[a-z_]+)\{([^}]*)\}")
 
 
-def exported(redis, config) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
+def exported(redis, config) -> dict[str, set[str]]:
     """Every series name the app exports → its label names."""
     found: dict[str, set[str]] = {}
     for value in vars(metrics).values():
         if isinstance(value, MetricWrapperBase):
             labels = set(value._labelnames)
+            assert value._type is not None, value._name
             for suffix in SUFFIXES[value._type]:
                 found[value._name + suffix] = labels | ({"le"} if suffix == "_bucket" else set())
     for family in QueueCollector(redis, config.queue).collect():

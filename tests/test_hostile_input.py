@@ -192,3 +192,49 @@ def test_the_alert_list_never_returns_more_than_its_cap(admin, redis, config):
         store.index(f"cap{i}", now_ms + i, day, [])
     rows = admin.get("/api/v1/alerts", query_string={"day": day, "limit": "999999"}).get_json()
     assert len(rows["alerts"]) == MAX_LIST
+
+
+# -- dead-letter retries and call-back outcomes ---------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/api/v1/dead-letters/bot/{id}/retry",
+                                  "/api/v1/alerts/dead-letters/{id}/retry"])
+@pytest.mark.parametrize("entry_id", ["abc", "1-x", "１-0", "-", "+", "(1-0", "9" * 20 + "-0",
+                                      "9" * 40 + "-0"])
+def test_retrying_a_dead_letter_by_a_malformed_id_is_404_and_changes_nothing(admin, redis, path,
+                                                                           entry_id):
+    before = redis.dbsize()
+    response = admin.post(path.format(id=entry_id))
+    assert response.status_code == 404
+    assert redis.dbsize() == before
+
+
+# -- JSON text that is not text ------------------------------------------------------------------
+
+@pytest.mark.parametrize("method,path,body", [
+    ("put", "/api/v1/content/reply/help_96110", '{"fields": [], "text": "请拨打96110\\ud800"}'),
+    ("post", "/api/v1/content/article", '{"id": "\\udc00", "title": "t"}'),
+    ("post", "/api/v1/broadcasts", '{"title": "\\ud800"}'),
+    ("post", "/api/v1/stations", '{"id": "s9", "name": ["\\ud83d"]}'),
+    ("post", "/api/v1/accounts", '{"username": "u1", "password": "long-enough-\\udfff"}'),
+])
+def test_a_lone_surrogate_in_a_json_body_is_400_and_changes_nothing(admin, redis, method, path,
+                                                                    body):
+    # JSON may spell "\ud800", which is no character: Redis and WeChat cannot take it.
+    before = redis.dbsize()
+    response = getattr(admin, method)(path, data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert redis.dbsize() == before
+
+
+def test_an_escaped_emoji_surrogate_pair_is_ordinary_text(admin):
+    response = admin.post("/api/v1/stations", data='{"id": "s9", "name": "派出所\\ud83d\\ude93"}',
+                          content_type="application/json")
+    assert response.status_code == 201
+    assert response.get_json()["name"] == "派出所🚓"
+
+
+def test_a_lone_surrogate_in_a_signed_alert_batch_is_400_not_500(client, redis, config):
+    raw = json.dumps([alert_body("a1", PHONE, counterpart="x\ud800"), alert_body("a2", PHONE)])
+    response = post_raw(client, raw.encode())
+    assert response.status_code == 400
+    assert queued(redis, config) == 0

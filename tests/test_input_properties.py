@@ -84,9 +84,8 @@ json_values = st.recursive(
     | st.dictionaries(st.text(max_size=12), children, max_size=4),
     max_leaves=12)
 alert_like = st.fixed_dictionaries(
-    {}, optional={name: json_values for name in ("alert_id", "phone", "fraud_type", "channel",
-                                                  "counterpart", "risk_level", "detected_at",
-                                                  "source")})
+    {}, optional=dict.fromkeys(("alert_id", "phone", "fraud_type", "channel", "counterpart",
+                                "risk_level", "detected_at", "source"), json_values))
 
 
 @given(st.one_of(json_values, alert_like))

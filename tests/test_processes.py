@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -19,6 +20,7 @@ from store import keys
 from store.redis import connect, ensure_embedded, stop_embedded
 from tests.conftest import make_config
 from tests.servers import free_port
+from tests.waiting import wait_until, watch_commands
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -54,27 +56,28 @@ def test_standby_scheduler_takes_over_when_the_leader_stops(redis, config):
     stop_a, stop_b = threading.Event(), threading.Event()
     a = threading.Thread(target=run_scheduler, args=(config, redis, stop_a))
     a.start()
-    deadline = time.monotonic() + 5
-    while redis.get(keys.scheduler_leader()) is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    leader = redis.get(keys.scheduler_leader())
     b = threading.Thread(target=run_scheduler, args=(config, redis, stop_b))
-    b.start()
-    time.sleep(0.5)
-    assert redis.get(keys.scheduler_leader()) == leader
-    stop_a.set()
-    a.join(timeout=10)
-    deadline = time.monotonic() + 10
-    while redis.get(keys.scheduler_leader()) in (None, leader) and time.monotonic() < deadline:
-        time.sleep(0.1)
     try:
-        assert redis.get(keys.scheduler_leader()) not in (None, leader)
+        leader = wait_until(lambda: redis.get(keys.scheduler_leader()), what="a leader")
+        with watch_commands(redis) as watch:
+            b.start()
+            # The standby's first look at the lease (SET NX; the leader renews by script).
+            watch.until(lambda c: c.startswith(f"SET {keys.scheduler_leader()} ")
+                        and "NX" in c.split(), "the standby asking for the lease")
+        assert redis.get(keys.scheduler_leader()) == leader
+        stop_a.set()
+        a.join(timeout=60)
+        wait_until(lambda: redis.get(keys.scheduler_leader()) not in (None, leader),
+                   what="the standby holding the lease")
     finally:
+        stop_a.set()
         stop_b.set()
-        b.join(timeout=10)
+        a.join(timeout=60)
+        if b.is_alive():
+            b.join(timeout=60)
 
 
-def _wait_http(url: str, timeout_s: float = 30.0) -> requests.Response:
+def _wait_http(url: str, timeout_s: float = 120.0) -> requests.Response:
     deadline = time.monotonic() + timeout_s
     last: Exception | None = None
     while time.monotonic() < deadline:
@@ -105,7 +108,123 @@ def demo(tmp_path):
     yield ports, start
 
 
-def _read_banner(proc: subprocess.Popen[str], timeout_s: float = 60) -> str:
+def _demo_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    env = {**os.environ,
+           "ENDFRAUD_SERVICE__PORT": str(free_port()),
+           "ENDFRAUD_SERVICE__DATA_DIR": str(tmp_path / "data"),
+           "ENDFRAUD_SANDBOX__PORT": str(free_port()),
+           "ENDFRAUD_REDIS__EMBEDDED_PORT": str(free_port()), **overrides}
+    env.pop("ENDFRAUD_CONFIG", None)
+    env.pop("ENDFRAUD_SERVICE__PUBLIC_URL", None)
+    return env
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("busy", ["ENDFRAUD_SERVICE__PORT", "ENDFRAUD_REDIS__EMBEDDED_PORT"])
+def test_demo_refuses_a_busy_port_naming_it_and_starts_nothing(tmp_path, busy):
+    # Another demo already running: its Redis must not silently become this demo's store.
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        done = subprocess.run([str(PROJECT / ".venv/bin/endfraud"), "demo"],
+                              env=_demo_env(tmp_path, **{busy: str(port)}), cwd=PROJECT,
+                              capture_output=True, text=True, timeout=50)
+    assert done.returncode == 1
+    assert f"port {port}" in done.stderr and f"{busy}=<port>" in done.stderr
+    assert not (tmp_path / "data" / "redis").exists()
+
+
+@pytest.mark.timeout(240)
+def test_demo_on_another_port_points_the_simulator_and_links_at_that_port(tmp_path):
+    env = _demo_env(tmp_path)
+    web = env["ENDFRAUD_SERVICE__PORT"]
+    proc = subprocess.Popen([str(PROJECT / ".venv/bin/endfraud"), "demo"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            cwd=PROJECT)
+    try:
+        banner = _read_banner(proc)
+        assert f"http://127.0.0.1:{web}/wechat" in banner
+        sandbox = f"http://127.0.0.1:{env['ENDFRAUD_SANDBOX__PORT']}"
+        openid = requests.post(f"{sandbox}/sandbox/api/citizens", json={}, timeout=10).json()[
+            "openid"]
+        followed = requests.post(f"{sandbox}/sandbox/api/citizens/{openid}/follow", json={},
+                                 timeout=30).json()
+        assert followed["delivered"] and followed["reply"] is not None
+    finally:
+        assert _stop(proc) == 0
+
+
+@pytest.mark.timeout(240)
+def test_ctrl_c_stops_the_services_before_their_redis(tmp_path):
+    # A terminal's Ctrl-C signals the whole foreground process group at once.
+    proc = subprocess.Popen([str(PROJECT / ".venv/bin/endfraud"), "demo"],
+                            env=_demo_env(tmp_path), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, cwd=PROJECT,
+                            start_new_session=True)
+    try:
+        _read_banner(proc)
+        # The terminal's signal reaches the demo alone: each child leads its own session, so
+        # it gets exactly one signal, from the demo, in order (services, then Redis).
+        children = _children_of(proc.pid)
+        assert len(children) == 5  # redis, sandbox, worker, scheduler, web
+        assert all(_session_of(child) == child for child in children)
+        os.killpg(proc.pid, signal.SIGINT)
+        rest, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:  # a failed assertion above: let the demo stop what it started
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0
+    assert "could not remove its consumer reports" not in rest
+    assert "Connection refused" not in rest and "Connection closed by server" not in rest
+    # Nothing outlives it (gunicorn workers hit by two signals at once used to hang on).
+    marker = str(tmp_path / "data").encode()
+    deadline = time.monotonic() + 30
+    while _processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_with(marker) == []
+
+
+def _stat_fields(pid: int) -> list[bytes]:
+    # Fields after the ")" closing the command name: state, ppid, pgrp, session, ...
+    return (Path("/proc") / str(pid) / "stat").read_bytes().rsplit(b")", 1)[1].split()
+
+
+def _children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int(_stat_fields(int(entry.name))[1]) == pid:
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def _session_of(pid: int) -> int:
+    return int(_stat_fields(pid)[3])
+
+
+def _processes_with(marker: bytes) -> list[int]:
+    """Live processes whose environment mentions ``marker`` (the demo's own data dir)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if marker in (entry / "environ").read_bytes() and \
+                    _stat_fields(int(entry.name))[0] != b"Z":  # a zombie is already gone
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def _read_banner(proc: subprocess.Popen[str], timeout_s: float = 120) -> str:
     lines: list[str] = []
     deadline = time.monotonic() + timeout_s
     assert proc.stdout is not None
@@ -128,7 +247,7 @@ def _stop(proc: subprocess.Popen[str]) -> int:
             proc.kill()
 
 
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(300)
 def test_demo_runs_everything_and_restart_keeps_data(demo):
     from sandbox.client import SandboxClient
 
@@ -150,8 +269,12 @@ def test_demo_runs_everything_and_restart_keeps_data(demo):
             assert port, banner
             scraped = _wait_http(f"http://127.0.0.1:{port.group(1)}/metrics")
             assert scraped.status_code == 200 and "# TYPE endfraud_" in scraped.text
-        health = _wait_http(f"http://127.0.0.1:{ports['web']}/healthz")
-        assert health.status_code == 200
+        healthz = f"http://127.0.0.1:{ports['web']}/healthz"
+        _wait_http(healthz)
+        # The banner comes first; the worker and scheduler report in on their first beat.
+        health = wait_until(
+            lambda: r if (r := requests.get(healthz, timeout=10)).status_code == 200 else None,
+            what="/healthz green")
         state = health.json()
         assert {k: state[k] for k in ("redis", "web", "worker", "scheduler", "consumers")} == {
             "redis": True, "web": True, "worker": True, "scheduler": True, "consumers": True}

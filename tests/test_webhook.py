@@ -42,7 +42,7 @@ def test_post_without_signature_is_forbidden_and_stores_nothing(client, redis):
     assert redis.dbsize() == 0
 
 
-def mode_app(redis, redis_url, mode):  # type: ignore[no-untyped-def]
+def mode_app(redis, redis_url, mode):
     from app import create_app
 
     config = make_config(redis_url, wechat={"encrypt_mode": mode})
@@ -233,6 +233,18 @@ HOSTILE_BODIES = {
                  + "</xml>"),
     "very-deep": ("<xml><FromUserName>o_x</FromUserName><MsgType>text</MsgType>"
                   + "<a>" * 2000 + "</a>" * 2000 + "</xml>"),
+    # WeChat's MsgId/MsgID is a 64-bit number; the job-finish handlers read it as one.
+    "mass-finish-msgid-not-a-number": (
+        "<xml><FromUserName>o_x</FromUserName><CreateTime>1</CreateTime><MsgType>event"
+        "</MsgType><Event>MASSSENDJOBFINISH</Event><MsgID>abc</MsgID><Status>send success"
+        "</Status><TotalCount>1</TotalCount></xml>"),
+    "template-finish-msgid-not-a-number": (
+        "<xml><FromUserName>o_x</FromUserName><CreateTime>1</CreateTime><MsgType>event"
+        "</MsgType><Event>TEMPLATESENDJOBFINISH</Event><MsgID>１２</MsgID><Status>success"
+        "</Status></xml>"),
+    "text-msgid-not-a-number": ("<xml><FromUserName>o_x</FromUserName><CreateTime>1</CreateTime>"
+                                "<MsgType>text</MsgType><Content>hi</Content><MsgId>nan</MsgId>"
+                                "</xml>"),
     "too-many-elements": ("<xml><FromUserName>o_x</FromUserName><MsgType>event</MsgType>"
                           "<Event>CLICK</Event><List>" + "<item>1</item>" * 1000
                           + "</List></xml>"),
@@ -311,8 +323,8 @@ def test_tampered_ciphertext_is_forbidden_and_stores_nothing(client, config, red
 
 def test_message_encrypted_for_another_app_is_forbidden_and_stores_nothing(client, config, redis,
                                                                          counting_menu_key):
-    from wechatpy.crypto import WeChatCrypto
     import xmltodict
+    from wechatpy.crypto import WeChatCrypto
 
     query = wx.signed_query(config)
     other = WeChatCrypto(config.wechat.token, config.wechat.encoding_aes_key, "wx_other_app")

@@ -7,6 +7,7 @@ wechatpy's crypto. Our own XML builders share our blind spots; these files do no
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -26,8 +27,15 @@ def fixture_xml(name: str) -> str:
     return (FIXTURES / f"{name}.xml").read_text("utf-8")
 
 
+def _cdata(tag: str, xml: str) -> str:
+    """The word inside ``<tag><![CDATA[...]]>``; the fixture must have it."""
+    found = re.search(rf"<{tag}><!\[CDATA\[(\w+)\]\]>", xml)
+    assert found is not None, (tag, xml)
+    return found.group(1)
+
+
 @pytest.fixture(params=MODES)
-def mode_client(request, redis, redis_url):  # type: ignore[no-untyped-def]
+def mode_client(request, redis, redis_url):
     """(config, client) of an app in each of WeChat's three encryption modes."""
     from app import create_app
 
@@ -49,19 +57,16 @@ def test_the_corpus_covers_every_message_and_event_type_we_handle() -> None:
               "location_select", "templatesendjobfinish", "masssendjobfinish",
               "subscribe_msg_popup_event"}
     messages = {"text", "image", "voice", "video", "shortvideo", "location", "link"}
-    import re
-
-    seen_events = {re.search(r"<Event><!\[CDATA\[(\w+)\]\]>", fixture_xml(n)).group(1).lower()
+    seen_events = {_cdata("Event", fixture_xml(n)).lower()
                    for n in MANIFEST if "<Event>" in fixture_xml(n)}
-    seen_types = {re.search(r"<MsgType><!\[CDATA\[(\w+)\]\]>", fixture_xml(n)).group(1)
-                  for n in MANIFEST}
+    seen_types = {_cdata("MsgType", fixture_xml(n)) for n in MANIFEST}
     assert events <= seen_events
     assert messages <= seen_types
     assert any("qrscene_" in fixture_xml(n) for n in MANIFEST)
 
 
 @pytest.mark.parametrize("name", sorted(MANIFEST))
-def test_real_payload_is_answered_in_every_mode(mode_client, name):  # type: ignore[no-untyped-def]
+def test_real_payload_is_answered_in_every_mode(mode_client, name):
     config, client = mode_client
     response = wx.post(client, config, fixture_xml(name))
     assert response.status_code == 200

@@ -7,6 +7,7 @@ string and body, signed or not, in any encryption mode.
 
 from __future__ import annotations
 
+import contextlib
 import string
 
 import pytest
@@ -53,10 +54,8 @@ def test_parse_reads_back_what_wechats_renderer_writes(fields):
 @settings(max_examples=300, deadline=None)
 @given(body=st.binary(max_size=300) | TEXT.map(lambda t: t.encode("utf-8")))
 def test_parse_refuses_garbage_with_bad_message_only(body):
-    try:
+    with contextlib.suppress(BadMessage):
         parse_fields(body)
-    except BadMessage:
-        pass
 
 
 QUERY_VALUES = st.text(max_size=50) | st.sampled_from(
@@ -74,7 +73,7 @@ def test_any_query_and_body_gets_a_4xx_or_2xx_never_a_5xx(client, query, body):
 
 
 @pytest.fixture(params=["plain", "compat", "safe"])
-def mode_client(request, redis, redis_url):  # type: ignore[no-untyped-def]
+def mode_client(request, redis, redis_url):
     from app import create_app
 
     config = make_config(redis_url, wechat={"encrypt_mode": request.param})

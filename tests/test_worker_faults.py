@@ -189,7 +189,10 @@ def test_consumer_survives_out_of_memory_while_dead_lettering(store, worker, cap
 def test_consumer_survives_a_server_that_stops_answering(store, worker, caplog):
     caplog.set_level(logging.WARNING, logger="store.streams")
     admin = redis_lib.Redis(port=store.connection_pool.connection_kwargs["port"])
-    admin.execute_command("CLIENT", "PAUSE", "2000", "ALL")
+    # Every command the consumer sends (XREADGROUP, XAUTOCLAIM, the heartbeat) is a write. The
+    # pause is far longer than needed and ended as soon as the timeout is seen, so a slow box
+    # cannot let it run out first; a WRITE pause, unlike ALL, lets our UNPAUSE through.
+    admin.execute_command("CLIENT", "PAUSE", "60000", "WRITE")
     wait_for(lambda: logged(caplog, "TimeoutError"), what="the timeout reached us")
     admin.execute_command("CLIENT", "UNPAUSE")
     assert_consumer_carries_on(store, worker, "after")

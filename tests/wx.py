@@ -39,10 +39,10 @@ def event_xml(openid: str, event: str, key: str | None = None,
 
 def signed_query(config: Config, openid: str = "", timestamp: int | None = None,
                  nonce: str | None = None) -> dict[str, str]:
-    timestamp = str(int(time.time()) if timestamp is None else timestamp)
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
     nonce = nonce or "".join(random.choices(string.digits, k=10))
-    query = {"timestamp": timestamp, "nonce": nonce,
-             "signature": signature_for(config.wechat.token, timestamp, nonce)}
+    query = {"timestamp": stamp, "nonce": nonce,
+             "signature": signature_for(config.wechat.token, stamp, nonce)}
     if openid:
         query["openid"] = openid
     return query

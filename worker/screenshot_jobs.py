@@ -20,10 +20,10 @@ from typing import Any
 
 from wechatpy.exceptions import WeChatClientException
 
-from intel import reports, risklist
-from intel.scamcheck import check_text
 from bot.webhook import short_id
 from handlers.reports import candidates
+from intel import reports, risklist
+from intel.scamcheck import check_text
 from screenshots import images, ocr, results
 from screenshots.jobs import READ_JOB
 from screenshots.verdict import judge

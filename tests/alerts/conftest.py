@@ -8,8 +8,9 @@ import contextlib
 import json
 import secrets
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -22,11 +23,11 @@ from store.followers import FollowerDirectory
 from store.phones import PhoneVault
 from store.streams import DurableQueue, process
 from tests.conftest import make_config
-from tests.servers import free_port
+from tests.servers import free_port, serve_wsgi
+from tests.waiting import DEFAULT_TIMEOUT_S, wait_until
 from worker.jobs import WorkerContext, run_job
 from worker.process import load_job_modules
 from worker.queues import WARNINGS
-from tests.servers import serve_wsgi
 
 SOURCE = "demo-platform"
 SOURCE_KEY = "demo-alert-source-key-not-for-production"
@@ -125,14 +126,9 @@ class Live:
     def templates(self, openid: str | None = None) -> list[dict[str, Any]]:
         return self.sbx.messages(openid, kind="template")
 
-    def wait_for(self, predicate: Callable[[], Any], timeout_s: float = 5.0) -> Any:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.02)
-        raise TimeoutError("condition not met")
+    def wait_for(self, predicate: Callable[[], Any], timeout_s: float = DEFAULT_TIMEOUT_S,
+                 what: str = "") -> Any:
+        return wait_until(predicate, timeout_s, what)
 
 
 @contextlib.contextmanager

@@ -53,7 +53,7 @@ def test_paid_while_open_opens_exactly_one_case_and_never_reverts(sequence):
             assert decision.headline == ("paid" if "paid" in answers.values() else "safe")
     paid_in_time = False
     closed_yet = False
-    for who, what in sequence:
+    for _who, what in sequence:
         closed_yet |= what == "close"
         paid_in_time |= what == "paid" and not closed_yet
     assert opened == (1 if paid_in_time else 0)

@@ -42,6 +42,19 @@ def test_reply_1_records_safe_and_stops_escalation(live):
     assert store(live).due(2**62) == []
 
 
+def test_the_safe_answer_to_a_warning_about_an_sms_gives_no_advice_about_police_calls(live):
+    # The same "safe" reply follows every warning, so it must fit every fraud type and channel.
+    owner = live.follower(phone=PHONE)
+    live.post(alert_body("a1", PHONE, fraud_type="investment", channel="sms",
+                         counterpart="10691234567"))
+    live.run_jobs()
+
+    reply = live.sbx.send_text(owner, "1")["content"]
+
+    assert store(live).get("a1")["answer"] == "safe"
+    assert "公检法" not in reply and "来电" not in reply
+
+
 def test_reply_已转账_opens_an_urgent_case_with_callback_and_officer_notice(live):
     officer_openid = officer(live)
     owner = warned(live, scene="o:o1")

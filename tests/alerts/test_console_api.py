@@ -10,8 +10,8 @@ from alerts.store import AlertStore
 from store.phones import PhoneVault
 from store.streams import DurableQueue
 from tests.alerts.conftest import alert_body, sign
-from worker.queues import WARNINGS
 from tests.staff import CSRF_TOKEN, sign_in
+from worker.queues import WARNINGS
 
 PHONE = "13500135000"
 
@@ -92,7 +92,8 @@ def test_counterpart_feeds_the_risk_list(client, redis, config):
     ingest_and_record(client, redis, config, counterpart="https://fake-police.cn/case")
     from intel.risklist import lookup
 
-    assert lookup(redis, "fake-police.cn")["fraud_type"] == "police"
+    record = lookup(redis, "fake-police.cn")
+    assert record is not None and record["fraud_type"] == "police"
 
 
 def test_dead_letters_show_masked_numbers_and_can_be_retried(client, redis, config):
@@ -133,3 +134,31 @@ def test_urgent_case_checklist_can_be_ticked(client, redis, config):
                            json={"item": "stop_payment", "done": True})
     assert response.get_json()["checklist"]["stop_payment"]["staff"] == "u_duty"
     assert queue_callback(store, "a1", "paid", store.get("a1"), 2) is False  # once per reason
+
+
+NOT_OBJECTS = ['"x"', "[1]", "5"]
+BAD_NOTES = ['{"note": "\\ud800", "outcome": "reached_safe"}',
+             '{"note": 5, "outcome": "reached_safe"}',
+             '{"note": "' + "长" * 501 + '", "outcome": "reached_safe"}']
+BAD_BODIES = {"/api/v1/alerts/a1/checklist": NOT_OBJECTS + [
+                  '{"item": "stop_payment", "done": "no"}'],
+              "/api/v1/alerts/a1/close": NOT_OBJECTS + BAD_NOTES,
+              "/api/v1/alerts/callbacks/a1:unregistered_high_risk/outcome": NOT_OBJECTS + BAD_NOTES}
+
+
+def test_a_desk_action_with_a_malformed_body_is_4xx_and_changes_nothing(client, redis, config):
+    ingest_and_record(client, redis, config, risk_level="high")
+    store = AlertStore(redis, 86400)
+    from alerts.answers import open_urgent_case
+
+    open_urgent_case(store, redis, DurableQueue(redis, WARNINGS, config.queue), "a1",
+                     "follower:x", 1)
+    headers = login(client, "duty")
+    timeline = store.timeline("a1")
+    for path, bodies in BAD_BODIES.items():
+        for raw in bodies:
+            response = client.post(path, headers=headers, data=raw,
+                                   content_type="application/json")
+            assert 400 <= response.status_code < 500, (path, raw, response.status_code)
+    assert store.timeline("a1") == timeline
+    assert store.get("a1")["status"] != "closed"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from alerts.delivery import Deliverer
+from alerts.delivery import FINISH_SETTLE_MS, Deliverer
 from alerts.store import AlertStore
 from tests.alerts.conftest import alert_body
 
@@ -71,10 +71,11 @@ def test_worker_killed_after_send_before_record_does_not_warn_twice(live):
     facts_state = store(live).get("a1")
     deliverer._send_template(_who(owner), deliverer._facts("a1", facts_state), facts_state)
     live.wait_for(lambda: live.templates(owner))
-    time.sleep(1.1)  # past unconfirmed_resend_s: the marker is stale
+    _wait_for_the_receipt_then_move_the_worker_clock_past_the_grace(live, owner)
     live.reclaim_jobs()
     assert len(live.templates(owner)) == 1
-    assert store(live).marker("a1", f"r:{owner}").state == "delivered"
+    marker = store(live).marker("a1", f"r:{owner}")
+    assert marker is not None and marker.state == "delivered"
 
 
 def test_unconfirmed_send_without_receipt_is_sent_again_after_the_grace(live):
@@ -82,10 +83,12 @@ def test_unconfirmed_send_without_receipt_is_sent_again_after_the_grace(live):
     live.post(alert_body("a1"))
     live.run_jobs(handle=lambda job: _intake_only(live, job))
     # A worker claimed and died before its request left: no receipt will ever come.
-    store(live).claim("a1", f"r:{owner}", int(time.time() * 1000), "template", 1000)
-    live.reclaim_jobs()  # too early: the send may still be in flight
+    claimed_s = time.time()
+    store(live).claim("a1", f"r:{owner}", int(claimed_s * 1000), "template", 1000)
+    live.ctx.clock = lambda: claimed_s  # too early: the send may still be in flight
+    live.reclaim_jobs()
     assert live.templates(owner) == []
-    time.sleep(1.1)
+    live.ctx.clock = lambda: claimed_s + live.config.alerts.unconfirmed_resend_s + 0.5
     live.reclaim_jobs()
     assert len(live.templates(owner)) == 1
 
@@ -95,11 +98,12 @@ def test_template_timeout_is_not_resent_when_the_receipt_shows_it_arrived(live):
     live.sbx.set_fault(api="message/template/send", fault="hang", hang_ms=1500)
     live.post(alert_body("a1"))
     live.run_jobs()  # the call times out after 1 s; the simulator sends at 1.5 s
-    live.wait_for(lambda: live.templates(owner), timeout_s=5)
-    time.sleep(1.2)
+    live.wait_for(lambda: live.templates(owner))
+    _wait_for_the_receipt_then_move_the_worker_clock_past_the_grace(live, owner)
     live.reclaim_jobs()
     assert len(live.templates(owner)) == 1
-    assert store(live).marker("a1", f"r:{owner}").state == "delivered"
+    marker = store(live).marker("a1", f"r:{owner}")
+    assert marker is not None and marker.state == "delivered"
 
 
 def test_wechat_5xx_is_retried_with_backoff(live):
@@ -135,7 +139,7 @@ def test_expired_token_is_refreshed_and_the_warning_sent_once(live):
 def test_unfollowed_owner_is_marked_unsubscribed_and_warned_by_sms(live):
     owner = live.follower(phone=PHONE)
     # Unfollowed on WeChat while our record still says subscribed (e.g. the event was lost).
-    live.sbx._call("POST", f"sandbox/api/citizens/{owner}/unfollow")  # noqa: SLF001
+    live.sbx._call("POST", f"sandbox/api/citizens/{owner}/unfollow")
     follower = live.directory.get(owner)
     from store.followers import Follower
     live.directory.save(Follower(**{**follower.__dict__, "subscribed": True}))
@@ -158,7 +162,18 @@ def test_nothing_reaches_the_follower_goes_to_dead_letters(live):
     dead = live.queue.dead_letters()
     assert [d["type"] for d in dead] == ["alert.warn"]
     assert PHONE not in str(dead)
-    assert store(live).marker("a1", f"r:{owner}").state == "failed"
+    marker = store(live).marker("a1", f"r:{owner}")
+    assert marker is not None and marker.state == "failed"
+
+
+def _wait_for_the_receipt_then_move_the_worker_clock_past_the_grace(live, openid: str) -> None:
+    """The job-finish receipt reaches our webhook a moment after the send; once it is parked,
+    the worker's clock moves past both the unconfirmed grace and the receipt's settle time, so
+    the reconciliation that follows sees a stale marker and a settled receipt, however slowly
+    this box runs."""
+    live.wait_for(lambda: store(live).parked_finishes(openid), what="the job-finish receipt")
+    later_s = time.time() + live.config.alerts.unconfirmed_resend_s + FINISH_SETTLE_MS / 1000 + 1
+    live.ctx.clock = lambda: later_s
 
 
 def _who(openid: str):
@@ -185,9 +200,10 @@ def test_customer_service_send_with_unknown_outcome_waits_for_staff(live):
     live.sbx.set_fault(api="message/custom/send", fault="hang", hang_ms=1500)
     live.post(alert_body("a1"))
     live.run_jobs()
-    assert store(live).marker("a1", f"r:{owner}").state == "unconfirmed"
+    marker = store(live).marker("a1", f"r:{owner}")
+    assert marker is not None and marker.state == "unconfirmed"
     (dead,) = live.queue.dead_letters()
-    live.wait_for(lambda: live.sbx.messages(owner, kind="custom"), timeout_s=5)
+    live.wait_for(lambda: live.sbx.messages(owner, kind="custom"))
     # Staff decide it did not arrive (say) and retry: it is sent again, by their choice.
     live.queue.retry_dead_letter(dead["entry_id"])
     live.run_jobs()

@@ -11,9 +11,11 @@ import threading
 import redis as redis_lib
 
 from alerts.store import AlertStore
+from store.streams import DurableQueue
 from tests import servers
 from tests.alerts.conftest import alert_body, start_live
 from worker.process import run_worker
+from worker.queues import ALL_QUEUES
 
 PHONE = "13300133000"
 
@@ -39,18 +41,18 @@ def test_worker_process_killed_during_the_send_warns_once(live, project_root):
     try:
         live.post(alert_body("k1", PHONE))
         live.wait_for(lambda: live.sbx.stats()["api_calls"].get("message/template/send"),
-                      timeout_s=15)
+                      what="the worker process's template call")
         first.send_signal(signal.SIGKILL)  # mid-call: the simulator still delivers
-        first.wait(5)
-        live.wait_for(lambda: live.templates(owner), timeout_s=10)
+        first.wait(60)
+        live.wait_for(lambda: live.templates(owner), what="the held template delivered")
         second = worker_process(live, project_root)
         try:
             store = AlertStore(live.redis, 86400)
             live.wait_for(lambda: (m := store.marker("k1", f"r:{owner}")) and
-                          m.state == "delivered", timeout_s=30)
+                          m.state == "delivered", what="the second worker confirming it")
         finally:
             second.terminate()
-            second.wait(10)
+            second.wait(60)
     finally:
         if first.poll() is None:
             first.kill()
@@ -69,14 +71,20 @@ def test_redis_restart_mid_run_loses_nothing_and_warns_nobody_twice(tmp_path):
                                       daemon=True)
             worker.start()
             assert live.post([alert_body(f"r{i}", PHONE) for i in range(10)]).status_code == 202
-            live.wait_for(lambda: len(live.templates(owner)) >= 3, timeout_s=10)
+            live.wait_for(lambda: len(live.templates(owner)) >= 3, what="warnings under way")
             proc.terminate()  # clean shutdown: the AOF is flushed
             proc.wait(10)
             proc, _ = servers.start_redis(tmp_path / "r", port=port, appendonly=True)
             assert live.post([alert_body(f"s{i}", PHONE) for i in range(10)]).status_code == 202
-            live.wait_for(lambda: len(live.templates(owner)) >= 20, timeout_s=60)
-            # Count once every job is acknowledged: after that nothing can send again.
-            live.wait_for(lambda: live.queue.depth() == 0, timeout_s=60)
+            live.wait_for(lambda: len(live.templates(owner)) >= 20, timeout_s=90,
+                          what="all twenty warnings")
+            # Every job acknowledged (or dead-lettered), then the worker stopped: nothing is
+            # left that could send again, so the counts below are final.
+            live.wait_for(lambda: all(DurableQueue(client, name).depth() == 0
+                                      for name in ALL_QUEUES), what="the queues drained")
+            stop.set()
+            worker.join(timeout=60)
+            assert not worker.is_alive()
             assert len(live.templates(owner)) == 20
             assert live.sbx.stats()["duplicates"].get("template", 0) == 0
     finally:

@@ -21,7 +21,8 @@ def test_phone_in_international_format_is_normalised():
                                     "counterpart": "10690000", "risk_level": "low",
                                     "detected_at": 1_700_000_000, "source": "p"},
                                    fraud_types=TYPES, source="p", now=1_700_000_001)
-    assert errors == [] and alert.phone == "13800138000" and alert.source == "p"
+    assert errors == [] and alert is not None
+    assert alert.phone == "13800138000" and alert.source == "p"
 
 
 def test_unknown_fields_are_reported():
@@ -71,7 +72,8 @@ def test_signature_covers_the_nonce():
 
 def test_alert_signature_matches_a_known_answer_vector():
     # Expected value from OpenSSL, not from our code:
-    #   printf '1700000000\nnonce-0001\n{"alert_id":"a1"}' | openssl dgst -sha256 -hmac 0123456789abcdef
+    #   printf '1700000000\nnonce-0001\n{"alert_id":"a1"}' \
+    #     | openssl dgst -sha256 -hmac 0123456789abcdef
     expected = "cdbd6d3060ae546e87260eac061e0610487e2395a8e24986981d72ca8a86c25f"
     assert signing.sign("0123456789abcdef", "1700000000", "nonce-0001",
                         b'{"alert_id":"a1"}') == expected

@@ -25,7 +25,7 @@ def image_xml(openid: str, pic_url: str, media_id: str) -> str:
 class Phone:
     """One follower's side of the chat."""
 
-    def __init__(self, client, config, openid: str = "o_citizen_1") -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, client, config, openid: str = "o_citizen_1") -> None:
         self.client, self.config, self.openid = client, config, openid
 
     def _send(self, xml: str) -> str | None:
@@ -50,17 +50,17 @@ class Phone:
 
 
 @pytest.fixture
-def phone(client, config) -> Phone:  # type: ignore[no-untyped-def]
+def phone(client, config) -> Phone:
     return Phone(client, config)
 
 
 @pytest.fixture
-def library():  # type: ignore[no-untyped-def]
+def library():
     from content.library import load_library
 
     return load_library()
 
 
-def staff_client(app, role: str, username: str = "staff1"):  # type: ignore[no-untyped-def]
+def staff_client(app, role: str, username: str = "staff1"):
     """A test client with a logged-in staff session (and its CSRF token as a default header)."""
     return sign_in(app.test_client(), role, username=username)

@@ -10,12 +10,12 @@ from tests.bot.conftest import staff_client
 
 
 @pytest.fixture
-def duty(app):  # type: ignore[no-untyped-def]
+def duty(app):
     return staff_client(app, "duty", "duty1")
 
 
 @pytest.fixture
-def clue_id(phone, redis, config):  # type: ignore[no-untyped-def]
+def clue_id(phone, redis, config):
     phone.say("举报 对方冒充公安让我转安全账户 17012345678 https://www.fake-gov.top/case")
     return reports.list_clues(redis, config)[0]["id"]
 
@@ -34,8 +34,9 @@ def test_promoting_a_clue_puts_its_values_on_the_risk_list(duty, clue_id, redis)
 
     assert response.status_code == 200
     assert response.get_json()["status"] == "promoted"
-    assert risklist.lookup(redis, "17012345678")["confirmed"] is True
-    assert risklist.lookup(redis, "fake-gov.top")["fraud_type"] == "police"
+    number, site = risklist.lookup(redis, "17012345678"), risklist.lookup(redis, "fake-gov.top")
+    assert number is not None and number["confirmed"] is True
+    assert site is not None and site["fraud_type"] == "police"
 
 
 def test_a_promoted_number_is_then_flagged_to_citizens(duty, clue_id, phone):
@@ -125,4 +126,5 @@ def test_filing_listing_and_reviewing_clues_work_on_a_cluster(cluster_redis, con
                         now=2000, fraud_type="police")
 
     assert reports.list_clues(cluster_redis, config) == []
-    assert risklist.lookup(cluster_redis, "17012345678")["confirmed"] is True
+    record = risklist.lookup(cluster_redis, "17012345678")
+    assert record is not None and record["confirmed"] is True

@@ -9,11 +9,11 @@ from tests.bot.conftest import staff_client
 
 
 @pytest.fixture
-def editor(app):  # type: ignore[no-untyped-def]
+def editor(app):
     return staff_client(app, "propaganda", "editor1")
 
 
-def article(**changes):  # type: ignore[no-untyped-def]
+def article(**changes):
     base = {"id": "police-new", "title": "新标题", "summary": "摘要", "body": "正文第一段\n第二段",
             "cover": "/static/covers/police.png", "fraud_types": ["police"], "tags": ["防骗知识"]}
     return base | changes
@@ -62,6 +62,21 @@ def test_an_edited_reply_is_what_the_bot_says_next(editor, phone):
 
     assert response.status_code == 200
     assert phone.click("HELP_96110") == "请拨打96110（测试文案）"
+
+
+@pytest.mark.parametrize("bad", ["\x01", "\x00", "\ufffe", "\x1b[31m"])
+def test_an_edit_with_a_character_xml_cannot_carry_is_refused_and_the_bot_still_answers(
+        editor, phone, bad):
+    # A reply goes out inside XML: a control character would make every answer unreadable
+    # to WeChat (the follower sees "该公众号暂时无法提供服务").
+    response = editor.put("/api/v1/content/reply/help_96110",
+                          json={"fields": [], "text": f"请拨打96110{bad}"})
+    refused_article = editor.put("/api/v1/content/article/police-basics",
+                                 json=article(id="police-basics", title=f"标题{bad}"))
+
+    assert response.status_code == 422 and refused_article.status_code == 422
+    assert any("U+" in error for error in response.get_json()["errors"])
+    assert "96110" in phone.click("HELP_96110")
 
 
 def test_edits_are_audited(editor, redis):

@@ -6,7 +6,7 @@ from store.streams import DurableQueue
 from worker.queues import BOT
 
 
-def bot_jobs(redis, config):  # type: ignore[no-untyped-def]
+def bot_jobs(redis, config):
     queue = DurableQueue(redis, BOT, config.queue)
     queue.ensure_group()
     return queue.read("test", count=10, block_ms=None)

@@ -7,7 +7,7 @@ from intel import risklist
 
 
 class Ctx:
-    def __init__(self, redis):  # type: ignore[no-untyped-def]
+    def __init__(self, redis):
         self.redis = redis
 
 
@@ -43,3 +43,21 @@ def test_lookup_menu_asks_and_the_next_message_is_looked_up(phone, redis):
 def test_lookup_word_alone_opens_the_dialog(phone, redis, library):
     assert phone.say("查号") == library.reply("lookup_ask")
     assert current_dialog(Ctx(redis), phone.openid) == "lookup"
+
+
+def test_a_full_lookup_command_closes_the_open_lookup_dialog(phone, redis, library):
+    # "查号" alone, then "查号 <number>" in full: the answer is given, so the next forwarded
+    # text must reach the scam check, not be read as one more value to look up.
+    phone.say("查号")
+    phone.say("查号 170 1234 5678")
+
+    assert current_dialog(Ctx(redis), phone.openid) is None
+    assert phone.say("【ETC服务】您的ETC已失效，请点击 http://etc-gov.cn.xyz 重新认证") \
+        != library.reply("lookup_invalid")
+
+
+def test_a_lookup_command_leaves_another_open_dialog_alone(phone, redis):
+    phone.say("绑定")
+    phone.say("查号 170 1234 5678")
+
+    assert current_dialog(Ctx(redis), phone.openid) == "bind"

@@ -3,25 +3,24 @@ simulated phone whose callback reaches the real app."""
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from bot.menu import create_menu, create_menu_when_up
 from bot.wechat import make_client
-from store.streams import DurableQueue
-from worker.bot_jobs import send_text
-from worker.jobs import WorkerContext
-from worker.queues import BOT
 from sandbox.client import SandboxClient
+from store.streams import DurableQueue
 from tests.bot.conftest import staff_client
 from tests.conftest import make_config
 from tests.servers import serve_wsgi as _serve
-
+from worker.bot_jobs import send_text
+from worker.jobs import WorkerContext
+from worker.queues import BOT
 
 
 @pytest.fixture
-def live(redis, redis_url) -> Iterator[tuple]:  # type: ignore[type-arg]
+def live(redis, redis_url) -> Iterator[tuple]:
     """The app and the sandbox on real sockets, each pointed at the other."""
     from app import create_app
     from sandbox.server import create_app as create_sandbox
@@ -62,12 +61,12 @@ def test_knowledge_details_arrive_later_as_a_customer_service_message(live, redi
     send_text(job, WorkerContext(config=config, redis=redis))
 
     assert reply["content"].startswith("【网络婚恋交友】")
-    sent = sandbox.wait_for_messages(citizen, 1, kind="custom")
+    sent = sandbox.wait_for_messages(citizen, 1, timeout_s=60, kind="custom")
     assert library.fraud_type("romance").warning_signs[0] in repr(sent)
 
 
 def test_a_menu_click_on_the_simulated_phone_gets_the_bots_answer(live, library):
-    config, _, sandbox = live
+    _, _, sandbox = live
     citizen = sandbox.new_citizen()
     sandbox.follow(citizen)
 

@@ -11,11 +11,11 @@ from worker.queues import SCREENSHOTS
 
 
 class Ctx:
-    def __init__(self, redis):  # type: ignore[no-untyped-def]
+    def __init__(self, redis):
         self.redis = redis
 
 
-def only_clue(redis, config):  # type: ignore[no-untyped-def]
+def only_clue(redis, config):
     clues = reports.list_clues(redis, config, status="all")
     assert len(clues) == 1
     return clues[0]
@@ -59,6 +59,17 @@ def test_report_word_alone_asks_for_the_clue(phone, redis, library):
     assert current_dialog(Ctx(redis), phone.openid) == "report"
 
 
+def test_a_full_report_command_closes_the_open_report_dialog(phone, redis, config):
+    # "举报" then "举报 <clue>": one clue filed, and the next forwarded text is checked,
+    # not filed as a second clue.
+    phone.say("举报")
+    phone.say("举报 17012345678")
+    phone.say("妈，我换新号码了，急用钱先借我2000")
+
+    assert only_clue(redis, config)["values"] == ["17012345678"]
+    assert current_dialog(Ctx(redis), phone.openid) is None
+
+
 def test_a_screenshot_in_the_report_dialog_becomes_an_image_clue_and_is_queued_for_reading(
         phone, redis, config, library):
     phone.click("REPORT")
@@ -82,7 +93,7 @@ def test_a_screenshot_sent_on_its_own_is_checked_not_filed(phone, redis, config,
     assert job["payload"]["media_id"] == "media-9" and "clue_id" not in job["payload"]
 
 
-def _queued(redis):  # type: ignore[no-untyped-def]
+def _queued(redis):
     return [{**fields, "payload": json.loads(fields["payload"])}
             for _, fields in redis.xrange(DurableQueue(redis, SCREENSHOTS).stream)]
 

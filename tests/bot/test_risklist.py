@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from intel import risklist
+from store.redis import RedisClient
+
+
+def listed(redis: RedisClient, value: str) -> dict[str, Any]:
+    """The risk-list record of ``value``, which the test expects to be there."""
+    record = risklist.lookup(redis, value)
+    assert record is not None, value
+    return record
 
 
 def test_spellings_of_one_mobile_number_count_as_one_value(redis):
     risklist.record_counterpart(redis, "+86 138-1234-5678", "police", "alert", now=1000)
     risklist.record_counterpart(redis, "13812345678", "police", "alert", now=2000)
 
-    record = risklist.lookup(redis, "138 1234 5678")
+    record = listed(redis, "138 1234 5678")
 
     assert record["count"] == 2
     assert (record["first_seen"], record["last_seen"]) == (1000, 2000)
@@ -21,7 +31,7 @@ def test_url_and_bare_domain_meet_on_the_host(redis):
     risklist.record_counterpart(redis, "https://www.Fake-ETC.cn/login?id=1", "phishing_link",
                                 "alert", now=1000)
 
-    assert risklist.lookup(redis, "fake-etc.cn")["fraud_type"] == "phishing_link"
+    assert listed(redis, "fake-etc.cn")["fraud_type"] == "phishing_link"
 
 
 def test_shortener_links_are_told_apart_by_their_case_sensitive_path(redis):
@@ -35,7 +45,7 @@ def test_the_most_frequent_fraud_type_is_reported(redis):
     for fraud_type in ("police", "investment", "investment"):
         risklist.record_counterpart(redis, "01012345678", fraud_type, "alert", now=1000)
 
-    record = risklist.lookup(redis, "010-1234-5678")
+    record = listed(redis, "010-1234-5678")
 
     assert record["fraud_type"] == "investment"
     assert record["fraud_types"] == {"police": 1, "investment": 2}
@@ -45,7 +55,7 @@ def test_an_out_of_order_sighting_does_not_move_last_seen_back(redis):
     risklist.record_counterpart(redis, "13812345678", "police", "alert", now=2000)
     risklist.record_counterpart(redis, "13812345678", "police", "alert", now=1000)
 
-    record = risklist.lookup(redis, "13812345678")
+    record = listed(redis, "13812345678")
 
     assert (record["first_seen"], record["last_seen"]) == (1000, 2000)
 
@@ -56,7 +66,7 @@ def test_numbers_are_not_stored_in_plain_text(redis):
     dump = [(k, redis.hgetall(k)) for k in redis.keys("*")]
 
     assert "13812345678" not in repr(dump)
-    assert risklist.lookup(redis, "13812345678")["display"] == "138****5678"
+    assert listed(redis, "13812345678")["display"] == "138****5678"
 
 
 def test_text_that_is_no_number_or_link_is_neither_recorded_nor_found(redis):
@@ -72,7 +82,7 @@ def test_an_unknown_value_is_not_on_the_list(redis):
 def test_a_promoted_clue_marks_the_value_confirmed(redis):
     risklist.promote(redis, "fake-bank.top", "phishing_link", "duty1", now=1000, clue_id="7")
 
-    record = risklist.lookup(redis, "http://fake-bank.top/")
+    record = listed(redis, "http://fake-bank.top/")
 
     assert record["confirmed"] is True
     assert record["sources"] == {"report": 1}
@@ -83,11 +93,11 @@ def test_recording_and_lookup_work_on_a_cluster(cluster_redis, value):
     risklist.record_counterpart(cluster_redis, value, "police", "alert", now=1000)
     risklist.promote(cluster_redis, value, "police", "duty1", now=2000)
 
-    assert risklist.lookup(cluster_redis, value)["count"] == 2
+    assert listed(cluster_redis, value)["count"] == 2
 
 
 def test_full_width_circled_and_invisible_characters_meet_the_plain_number(redis):
     risklist.record_counterpart(redis, "13812345678", "police", "alert", now=1000)
 
-    assert risklist.lookup(redis, "１３８\u200b１２３４５６７８")["count"] == 1
-    assert risklist.lookup(redis, "①③⑧12345678")["count"] == 1
+    assert listed(redis, "１３８\u200b１２３４５６７８")["count"] == 1
+    assert listed(redis, "①③⑧12345678")["count"] == 1

@@ -7,8 +7,9 @@ production fills them; dispatchers call the simulator through bot.wechat.make_cl
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,6 @@ from tests.conftest import make_config
 from tests.servers import serve_wsgi as serve
 
 
-
 @dataclass
 class BroadcastEnv:
     config: Config
@@ -39,11 +39,13 @@ class BroadcastEnv:
         return FollowerDirectory(self.redis, PhoneVault.from_config(self.config.privacy))
 
     def followers(self, count: int, community: str = "c1", officer: str = "o1",
-                  active_at: float | None = None) -> list[str]:
-        """Citizens who follow in the simulator, recorded in our directory with an area."""
+                  active_at: float | None = None, openids_wanted: list[str] | None = None
+                  ) -> list[str]:
+        """Citizens who follow in the simulator, recorded in our directory with an area;
+        ``openids_wanted`` picks their openids (else the simulator makes random ones)."""
         openids = []
-        for _ in range(count):
-            openid = self.sandbox.new_citizen()
+        for index in range(count):
+            openid = self.sandbox.new_citizen(openids_wanted[index] if openids_wanted else None)
             self.sandbox.follow(openid)
             openids.append(openid)
         directory = self.directory()

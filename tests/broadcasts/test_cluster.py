@@ -50,6 +50,20 @@ def test_a_finish_event_before_its_batch_is_recorded_is_counted_later(cluster_re
     assert (store.get_run(cluster_redis, run_id) or {})["sent_count"] == 3
 
 
+def test_an_early_finish_event_is_counted_once_however_often_its_batch_is_confirmed(
+        cluster_redis: Any) -> None:
+    # A dispatcher killed inside confirm_batch leaves the batch in flight; the resumed one gets
+    # the same msg_id back (45065) and confirms it again. The early event is counted once.
+    run_id = _run(cluster_redis)
+    counts = {"total_count": 4, "filter_count": 4, "sent_count": 4, "error_count": 0}
+    assert store.record_finish(cluster_redis, 1004, counts) is None
+    store.confirm_batch(cluster_redis, run_id, 0, (1, 0), 1004, 4, False)
+    store.confirm_batch(cluster_redis, run_id, 0, (1, 0), 1004, 4, True)
+    assert store.record_finish(cluster_redis, 1004, counts) == run_id
+    run = store.get_run(cluster_redis, run_id) or {}
+    assert (run["sent_count"], run["finish_events"]) == (4, 1)
+
+
 def test_audience_and_counters_stream_from_a_cluster(cluster_redis: Any) -> None:
     directory = FollowerDirectory(cluster_redis, None)  # type: ignore[arg-type]
     openids = [f"oCLUSTER{i:06d}" for i in range(30)]

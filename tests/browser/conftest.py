@@ -7,8 +7,8 @@ Playwright must not download its own browser (no network for that here): we poin
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -27,7 +27,7 @@ if not os.path.exists(CHROMIUM):
 
 
 @pytest.fixture(scope="session")
-def browser():  # type: ignore[no-untyped-def]
+def browser():
     os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
     from playwright.sync_api import sync_playwright
 
@@ -51,14 +51,14 @@ def simulator_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def config(redis_url: str, simulator_url: str):  # type: ignore[no-untyped-def]
+def config(redis_url: str, simulator_url: str):
     from tests.conftest import make_config
 
     return make_config(redis_url, wechat={"api_base_url": simulator_url})
 
 
 @pytest.fixture
-def live_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def live_server(app) -> Iterator[str]:
     """The app under a real threaded WSGI server on a free loopback port."""
     server, base = serve_wsgi(app)
     yield base.rstrip("/")
@@ -66,7 +66,7 @@ def live_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def page(browser, request):  # type: ignore[no-untyped-def]
+def page(browser, request):
     context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN",
                                   accept_downloads=True)
     context.set_default_timeout(10_000)
@@ -83,14 +83,14 @@ def page(browser, request):  # type: ignore[no-untyped-def]
     assert not errors, f"browser errors: {errors}"
 
 
-def shot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+def shot(page, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
 
 
-def login(page, base: str, username: str, password: str = PASSWORD) -> None:  # type: ignore[no-untyped-def]
+def login(page, base: str, username: str, password: str = PASSWORD) -> None:
     page.goto(f"{base}/console/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
@@ -98,7 +98,7 @@ def login(page, base: str, username: str, password: str = PASSWORD) -> None:  # 
 
 
 @pytest.fixture
-def staff(redis):  # type: ignore[no-untyped-def]
+def staff(redis):
     """Create a staff account: staff(username, role, station="")."""
     def make(username: str, role: str, station: str = "") -> str:
         create_account(redis, username, PASSWORD, role, station)

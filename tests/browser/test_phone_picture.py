@@ -11,7 +11,8 @@ from tests.screenshots.conftest import Shots
 
 def test_a_picture_chosen_on_the_phone_is_checked_and_the_verdict_shows_in_the_chat(
         page, redis, redis_url, tmp_path):
-    sms = render.sms("10690000", [("今天 09:12", "【ETC服务】您的ETC已失效，请点击 http://etc-gov.cn.xyz 重新认证")])
+    text = "【ETC服务】您的ETC已失效，请点击 http://etc-gov.cn.xyz 重新认证"
+    sms = render.sms("10690000", [("今天 09:12", text)])
     picture = tmp_path / "sms.png"
     picture.write_bytes(sms.png)
     with start_live(redis, redis_url) as live:

@@ -17,7 +17,7 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
-def form_login(client, username: str, password: str = PASSWORD, ip: str = "127.0.0.1"):  # type: ignore[no-untyped-def]
+def form_login(client, username: str, password: str = PASSWORD, ip: str = "127.0.0.1"):
     page = client.get("/console/login", environ_base={"REMOTE_ADDR": ip})
     token = csrf_from(page.get_data(as_text=True))
     return client.post("/console/login", data={"username": username, "password": password,
@@ -26,6 +26,6 @@ def form_login(client, username: str, password: str = PASSWORD, ip: str = "127.0
 
 
 @pytest.fixture
-def admin_account(redis):  # type: ignore[no-untyped-def]
+def admin_account(redis):
     create_account(redis, "chief", PASSWORD, "admin")
     return "chief"

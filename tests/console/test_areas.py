@@ -10,7 +10,7 @@ from registration import directory as d
 
 
 @pytest.fixture
-def two_stations(redis):  # type: ignore[no-untyped-def]
+def two_stations(redis):
     for sid in ("s1", "s2"):
         d.save_station(redis, d.Station(sid, f"{sid}派出所"))
         d.save_community(redis, d.Community(f"c{sid[1]}", f"{sid}社区", sid))
@@ -38,7 +38,8 @@ def test_officer_is_refused_another_stations_records(login_as, two_stations, pat
 def test_officer_cannot_edit_another_stations_community(login_as, two_stations, redis):
     response = login_as("officer", station="s1").put("/api/v1/communities/c2", json={"name": "改"})
     assert response.status_code == 403
-    assert d.get_community(redis, "c2").name == "s2社区"
+    community = d.get_community(redis, "c2")
+    assert community is not None and community.name == "s2社区"
 
 
 def test_officer_is_refused_another_stations_alert(app, login_as, redis, config):

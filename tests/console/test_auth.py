@@ -60,7 +60,7 @@ def test_logout_ends_the_session(client, admin_account):
     assert client.get("/console/dashboard").status_code == 302
 
 
-def _copy_of_cookie(app, client):  # type: ignore[no-untyped-def]
+def _copy_of_cookie(app, client):
     thief = app.test_client()
     thief.set_cookie("endfraud_session", client.get_cookie("endfraud_session").value)
     return thief
@@ -158,7 +158,7 @@ def test_behind_a_trusted_proxy_the_client_is_the_address_the_proxy_appended(red
                         redis).test_client()
     proxy = {"REMOTE_ADDR": "10.0.0.1"}
 
-    def via_proxy(forwarded: str, password: str):  # type: ignore[no-untyped-def]
+    def via_proxy(forwarded: str, password: str):
         page = client.get("/console/login", environ_base=proxy)
         return client.post("/console/login", environ_base=proxy,
                            headers={"X-Forwarded-For": forwarded},

@@ -13,7 +13,8 @@ def test_login_form_without_the_token_is_refused(client, admin_account):
     assert client.get("/console/dashboard").status_code == 302
 
 
-def test_console_form_post_without_the_token_is_refused_and_changes_nothing(client, admin_account, redis):
+def test_console_form_post_without_the_token_is_refused_and_changes_nothing(client, admin_account,
+                                                                            redis):
     form_login(client, admin_account)
     response = client.post("/console/accounts", data={
         "username": "intruder", "password": "long enough password", "role": "admin"})

@@ -98,7 +98,7 @@ def _allowed_get_status(path: str, role: str) -> int:
     return 200
 
 
-def _require_route(app, method: str, path: str) -> None:  # type: ignore[no-untyped-def]
+def _require_route(app, method: str, path: str) -> None:
     try:
         app.url_map.bind("localhost").match(path, method=method)
     except (NotFound, MethodNotAllowed):

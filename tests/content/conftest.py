@@ -6,5 +6,5 @@ import pytest
 
 
 @pytest.fixture
-def content_redis(redis):  # type: ignore[no-untyped-def]
+def content_redis(redis):
     return redis

@@ -35,3 +35,16 @@ def test_output_keeps_chinese_readable():
     out = io.StringIO()
     run_check(io.StringIO("你涉嫌洗钱，把钱转到安全账户\n"), out)
     assert "安全账户" in out.getvalue()
+
+
+def test_the_command_fails_whenever_a_line_could_not_be_read_however_many():
+    # The exit status is one byte: 256 bad lines used to exit 0, as if all went well.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run([sys.executable, "-m", "cli", "check"], input="{oops\n" * 256,
+                          capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.stdout.count('"error"') == 256
+    assert done.returncode == 1

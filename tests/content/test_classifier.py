@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from typing import Any
 
 import pytest
 
@@ -50,7 +51,7 @@ def test_a_model_trained_by_the_script_separates_what_it_learnt():
     pytest.importorskip("sklearn")
     from intel.training import train
 
-    items = [
+    items: list[dict[str, Any]] = [
         {"text": "老师带你炒股稳赚", "label": "fraud", "fraud_type": "investment"},
         {"text": "导师推荐牛股", "label": "fraud", "fraud_type": "investment"},
         {"text": "点赞一个两元", "label": "fraud", "fraud_type": "shuadan"},

@@ -25,7 +25,8 @@ def test_missing_field_names_file_item_and_field(docs):
     del docs["fraud_types"][0]["how_it_works"]
     with pytest.raises(ContentError) as exc:
         build_library(docs)
-    assert any(e.startswith("fraud_types.json: item 'shuadan': how_it_works:") for e in exc.value.errors)
+    assert any(e.startswith("fraud_types.json: item 'shuadan': how_it_works:")
+               for e in exc.value.errors)
 
 
 def test_article_with_unknown_fraud_type_is_refused(docs):
@@ -52,7 +53,7 @@ def test_reply_longer_than_wechat_limit_is_refused(docs):
 
 def test_menu_with_too_many_top_buttons_is_refused(docs):
     docs["menu"]["button"].append({"type": "click", "name": "多余", "key": "EXTRA"})
-    with pytest.raises(ContentError, match="menu.json: button"):
+    with pytest.raises(ContentError, match=r"menu\.json: button"):
         build_library(docs)
 
 
@@ -84,7 +85,7 @@ def test_reply_without_required_field_raises():
 def test_every_shipped_reply_fits_in_one_wechat_message():
     library = load_library()
     for reply in library.replies.values():
-        rendered = library.reply(reply.name, **{f: "x" * 20 for f in reply.fields})
+        rendered = library.reply(reply.name, **dict.fromkeys(reply.fields, "x" * 20))
         assert len(rendered) <= 600, reply.name
 
 

@@ -10,8 +10,8 @@ from intel.normalize import fold, normalize_text
 
 # Text built from the pieces obfuscation is made of, so the generator reaches the rules often.
 PIECES = st.sampled_from(
-    list("微信威薇V信vxQq扣 \u200b\u3000０１２３①⑨〇一二三四五六七八九零幺加+.:/http點擊連結帳號")
-    + ["老師", "vx", "h t t p", "1 3 9", "加 v", "\n"]
+    [*"微信威薇V信vxQq扣 \u200b\u3000０１２３①⑨〇一二三四五六七八九零幺加+.:/http點擊連結帳號",
+     "老師", "vx", "h t t p", "1 3 9", "加 v", "\n"]
 )
 OBFUSCATED = st.lists(PIECES, max_size=40).map("".join)
 

@@ -37,7 +37,7 @@ def test_a_format_spec_is_refused_naming_the_reply_and_field(editor, redis):
     response = put_reply(editor, WARNING, WARNING_TEXT.replace("{whose}", "{whose:>50000000}"))
     refused(response, WARNING, "{whose:>50000000}", "format specs are not allowed")
     assert history(editor, WARNING) == []
-    fields = {name: "x" for name in REPLY_FIELDS[WARNING]}
+    fields = dict.fromkeys(REPLY_FIELDS[WARNING], "x")
     assert len(effective_library(redis).reply(WARNING, **fields)) < 600
 
 

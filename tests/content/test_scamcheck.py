@@ -9,23 +9,30 @@ LIBRARY = load_library()
 # Representative texts quoted by police and press (see corpora/eval/bulletins.jsonl for the
 # sources); the assertions are about behaviour, not scores.
 FRAUD = [
-    ("【车辆中心】尊敬的车主,您的“ETC通行卡”9月16日已冻结,请立即前往车辆中心:http://***.***.cn重新办理,恢复通行!", "phishing_link"),
-    ("【移动积分】您的积分已累计10800分,现可兑换108元,即日将清零,详情请登录官网:http://www.dwz.cz/2c04。", "phishing_link"),
+    ("【车辆中心】尊敬的车主,您的“ETC通行卡”9月16日已冻结,请立即前往车辆中心:http://***.***.cn重新办理,恢复通行!",
+     "phishing_link"),
+    ("【移动积分】您的积分已累计10800分,现可兑换108元,即日将清零,详情请登录官网:http://www.dwz.cz/2c04。",
+     "phishing_link"),
     ("你涉嫌一起非法洗钱案,只有汇钱到指定账户才能证清白。", "police"),
     ("小郭,你明天上午到我办公室来下", "boss_acquaintance"),
-    ("对方称已在平台支付成功,让小徐联系平台客服申请提现。小徐提现时,客服称其操作失误导致资金冻结,需交1000元解冻。", "game_trade"),
+    ("对方称已在平台支付成功,让小徐联系平台客服申请提现。小徐提现时,客服称其操作失误导致资金冻结,需交1000元解冻。",
+     "game_trade"),
     ("飞机因故取消,改签需收取20元手续费", "flight"),
-    ("对方称邹先生没有备注转账说明,所以主办方没办法出票,需要重新付款,待出票后再办理退款。", "shopping"),
-    ("您在某某平台的贷款已严重逾期,即将上报征信,请立即点击链接处理,否则影响子女上学、考公……", "loan_credit"),
+    ("对方称邹先生没有备注转账说明,所以主办方没办法出票,需要重新付款,待出票后再办理退款。",
+     "shopping"),
+    ("您在某某平台的贷款已严重逾期,即将上报征信,请立即点击链接处理,否则影响子女上学、考公……",
+     "loan_credit"),
 ]
 
 # Common patterns reported by anti-fraud centres, phrased as citizens forward them (regressions
 # for signals added after the labelled set was fixed).
 FRAUD += [
     ("妈，我手机坏了，这是我新微信，急需用钱转我5000", "boss_acquaintance"),
-    ("您好，我是快手客服，您误开通了直播会员，每月将扣除500元，需要关闭请按我的指示操作", "ecommerce_cs"),
+    ("您好，我是快手客服，您误开通了直播会员，每月将扣除500元，需要关闭请按我的指示操作",
+     "ecommerce_cs"),
     ("您好，我是顺丰快递，您寄往外地的包裹中检查出违禁品，现在为您转接公安机关", "police"),
-    ("【微信支付】您的微信账号存在异常，已被限制登录，请尽快访问 weixin-jc.com 解除限制", "phishing_link"),
+    ("【微信支付】您的微信账号存在异常，已被限制登录，请尽快访问 weixin-jc.com 解除限制",
+     "phishing_link"),
     ("美女你好，我是在叙利亚维和的军医，我有一笔钱想寄给你保管", "romance"),
 ]
 
@@ -66,7 +73,8 @@ def test_lookalike_domain_is_named_in_the_reason():
 
 
 def test_traditional_characters_are_understood():
-    result = check_text("尊敬的車主您好!您的ETC賬戶将于明日到期,需要重新升級,請點擊鏈接完成辦理!", LIBRARY)
+    result = check_text("尊敬的車主您好!您的ETC賬戶将于明日到期,需要重新升級,請點擊鏈接完成辦理!",
+                        LIBRARY)
     assert result.fraud and result.fraud_type == "phishing_link"
 
 
@@ -138,13 +146,22 @@ def test_everyday_chat_or_notice_is_not_flagged(text):
     assert not check_text(TO_TRADITIONAL(text), LIBRARY).fraud
 
 
-@pytest.mark.xfail(reason="known shortfall: one-line stock-tip chatter and an urgent loan with "
-                          "the amount in Chinese numerals score below the warning level",
+@pytest.mark.xfail(reason="known shortfall: an urgent loan with the amount in Chinese numerals "
+                          "reads like an everyday request between relatives",
                    strict=False)
-@pytest.mark.parametrize("text", ["老师刚发的票又涨停了，还没上车的抓紧",
-                                  "在吗？我这边急用一千块，明天上午就还你"])
+@pytest.mark.parametrize("text", ["在吗？我这边急用一千块，明天上午就还你"])
 def test_known_misses_stay_documented(text):
     assert check_text(text, LIBRARY).fraud
+
+
+@pytest.mark.parametrize("text,type_id", [
+    ("老师刚发的票又涨停了，还没上车的抓紧", "investment"),
+    ("点赞一次2元", "shuadan"),
+    ("加我新微信，原来那个号不用了", "boss_acquaintance"),
+])
+def test_one_line_fragments_of_the_issue_kinds_are_flagged(text, type_id):
+    result = check_text(text, LIBRARY)
+    assert result.fraud and result.fraud_type == type_id
 
 
 def test_full_width_and_spaced_out_text_reads_like_plain_text():
@@ -175,3 +192,34 @@ def test_clean_verdict_does_not_reassure_and_offers_96110():
     clean = LIBRARY.reply("check_clean")
     assert clean.startswith(LIBRARY.signals["verdicts"]["none"])
     assert "96110" in clean and "不说明对方可信" in clean
+
+
+WARNINGS_AND_NOTICES = [
+    "医保部门从不通过短信发送链接，也不会要求参保人在网页上填写银行卡密码",
+    "快递公司不会主动打电话要求赔付后让你转账，遇到请挂断并核实",
+    "收款金额￥36.00 收款账户零钱 付款方备注 拼车费",
+    "扣费金额￥9.90 扣费项目音乐会员自动续费 扣费方式零钱 收单机构财付通支付科技有限公司",
+    "【建设银行】您尾号2208账户03月08日14时20分支出人民币66.00元,可用余额1320.45元。",
+]
+
+
+@pytest.mark.parametrize("text", WARNINGS_AND_NOTICES)
+def test_an_official_warning_or_transaction_notice_is_not_flagged(text):
+    assert not check_text(text, LIBRARY).fraud
+    assert not check_text(TO_TRADITIONAL(text), LIBRARY).fraud
+
+
+def test_benign_markers_silence_the_model_but_not_the_rules():
+    # A transaction-notice phrase does not excuse a request for the safe account.
+    result = check_text("你涉嫌洗钱，把卡内余额全部转到安全账户接受资金清查", LIBRARY)
+    assert result.fraud and result.level == "high" and result.fraud_type == "police"
+
+
+def test_mass_changed_number_message_asking_for_a_reply_is_flagged():
+    result = check_text("我是老陈，原号码已停用，今起启用此号码，请惠存，收到请回复", LIBRARY)
+    assert result.fraud and result.fraud_type == "boss_acquaintance"
+
+
+@pytest.mark.parametrize("text", ["你好", "您好", "在吗"])
+def test_a_greeting_alone_is_not_flagged(text):
+    assert not check_text(text, LIBRARY).fraud

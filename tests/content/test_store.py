@@ -1,8 +1,8 @@
 import pytest
 
-from store import keys as keys_content
 from content.library import ContentError, load_library
 from content.store import effective_library, get_item, history, save_item
+from store import keys as keys_content
 
 
 def article(**changes):
@@ -26,12 +26,14 @@ def test_each_save_adds_a_version_to_the_history(content_redis):
     versions = history(content_redis, "article", "police-basics")
     assert [(v["version"], v["editor"], v["item"]["title"]) for v in versions] == [
         (1, "a", "一"), (2, "b", "二")]
-    assert get_item(content_redis, "article", "police-basics")["item"]["title"] == "二"
+    item = get_item(content_redis, "article", "police-basics")
+    assert item is not None and item["item"]["title"] == "二"
 
 
 def test_new_article_is_added(content_redis):
     save_item(content_redis, "article", article(id="police-new"), editor="a")
-    assert [a.id for a in effective_library(content_redis).articles_for("police")][-1] == "police-new"
+    articles = effective_library(content_redis).articles_for("police")
+    assert [a.id for a in articles][-1] == "police-new"
 
 
 def test_bad_edit_is_refused_and_changes_nothing(content_redis):
@@ -43,7 +45,7 @@ def test_bad_edit_is_refused_and_changes_nothing(content_redis):
 
 def test_reply_edit_with_undeclared_field_is_refused(content_redis):
     reply = {"name": "bind_ok", "fields": ["phone_masked"], "text": "好了 {phone_masked} {x}"}
-    with pytest.raises(ContentError, match="uses {x}, which this reply does not have"):
+    with pytest.raises(ContentError, match=r"uses \{x\}, which this reply does not have"):
         save_item(content_redis, "reply", reply, editor="a")
     assert content_redis.dbsize() == 0
 
@@ -62,7 +64,8 @@ def test_all_keys_share_one_cluster_hash_tag():
 
 
 def test_versioned_save_runs_on_a_three_master_cluster(cluster_redis):
-    # The save transaction WATCHes and writes several keys; the {content} tag keeps them in one slot.
+    # The save transaction WATCHes and writes several keys; the {content} tag keeps them in one
+    # slot.
     assert save_item(cluster_redis, "article", article(), editor="a") == 1
     assert save_item(cluster_redis, "article", article(title="二"), editor="a") == 2
     assert effective_library(cluster_redis).article("police-basics").title == "二"

@@ -4,21 +4,21 @@ the app configured against it, a worker drain, and helpers to act as a citizen."
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from config import Config
 from sandbox.client import SandboxClient
-from store.phones import PhoneVault
 from store.followers import FollowerDirectory
+from store.phones import PhoneVault
 from store.streams import DurableQueue, process
 from tests import wx
 from tests.conftest import make_config
+from tests.servers import serve_wsgi as _serve
 from worker.jobs import WorkerContext, run_job
 from worker.queues import BOT
-from tests.servers import serve_wsgi as _serve
-
 
 
 @pytest.fixture(scope="session")
@@ -91,7 +91,7 @@ class Citizen:
 
     def event(self, event: str, key: str | None = None, **extra: str) -> str | None:
         response = wx.post(self.client, self.config, wx.event_xml(self.openid, event, key,
-                                                                  **extra))
+                                                                  None, **extra))
         assert response.status_code == 200
         return wx.reply_text(self.config, response)
 

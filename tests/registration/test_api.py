@@ -60,7 +60,8 @@ def test_an_officer_cannot_create_records_in_another_station(client, seeded):
 def test_an_officers_new_community_lands_in_their_station(client, seeded, redis):
     _login(client, "officer", "s1")
     created = client.post("/api/v1/communities", json={"name": "新村"}).get_json()
-    assert d.get_community(redis, created["id"]).station_id == "s1"
+    community = d.get_community(redis, created["id"])
+    assert community is not None and community.station_id == "s1"
 
 
 def test_an_officer_lists_only_their_stations_officers(client, seeded):
@@ -84,6 +85,7 @@ def test_editing_an_officer_keeps_unchanged_fields(client, seeded, redis):
     _login(client, "admin")
     client.put("/api/v1/officers/o1", json={"openid": "oOfficerOne00000000000000000"})
     officer = d.get_officer(redis, "o1")
+    assert officer is not None
     assert (officer.openid, officer.badge_no) == ("oOfficerOne00000000000000000", "010001")
 
 

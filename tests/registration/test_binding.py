@@ -83,6 +83,25 @@ def test_asking_again_within_a_minute_sends_no_second_sms(citizen, worker, sbx):
     assert sms_count(sbx, PHONE) == 1
 
 
+def test_a_code_refused_for_the_number_does_not_hold_back_the_followers_next_try(
+        make_citizen, worker, sbx, redis):
+    # The README's walk-through: the owner binds, a relative at once guards the same number.
+    owner, relative = make_citizen("oOwner0000000000000000000000"), \
+        make_citizen("oRelative000000000000000000")
+    owner.follow()
+    relative.follow()
+    _bind(owner, worker, sbx)
+    relative.send("守护")
+    relative.send(PHONE)
+    assert "太频繁" in relative.send("妈妈")
+    # Once the number's throttle is over, the relative's next try sends the code: no SMS went
+    # to them, so there is nothing to "wait for" ("验证码刚刚发出").
+    redis.delete(keys.registration_limit("resend_number", _lookup(owner.config, PHONE)))
+    relative.send("守护")
+    relative.send(PHONE)
+    assert "验证码已发送至家人手机" in relative.send("妈妈")
+
+
 def test_flooding_one_number_from_many_followers_is_capped_per_day(make_citizen, worker, sbx,
                                                                    redis):
     replies = []
@@ -141,9 +160,8 @@ def test_sms_jobs_and_dialog_state_never_hold_the_plain_number(citizen, redis):
     citizen.send(PHONE)
     for key in redis.scan_iter("*"):
         kind = redis.type(key)
-        dump = json.dumps({"hash": lambda: redis.hgetall(key),
-                           "stream": lambda: redis.xrange(key),
-                           "string": lambda: redis.get(key)}.get(kind, lambda: "")())
+        read = {"hash": redis.hgetall, "stream": redis.xrange, "string": redis.get}.get(kind)
+        dump = json.dumps(read(key) if read else "")
         assert PHONE not in dump and "5678" not in dump.replace("\\", ""), key
 
 

@@ -72,4 +72,5 @@ def test_directory_saves_run_on_a_redis_cluster(cluster_redis):
     d.save_station(cluster_redis, d.Station("s1", "城东派出所"))
     d.save_community(cluster_redis, d.Community("c1", "幸福社区", "s1"))
     d.save_officer(cluster_redis, d.Officer("o1", "张警官", "010001", "s1", "c1"))
-    assert d.get_officer(cluster_redis, "o1").community_id == "c1"
+    officer = d.get_officer(cluster_redis, "o1")
+    assert officer is not None and officer.community_id == "c1"

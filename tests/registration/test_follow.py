@@ -109,7 +109,9 @@ def test_scanning_an_officers_poster_code_on_a_phone_attributes_the_follow(live_
     _seed(redis)
     sign_in(client, "admin", username="admin")
     assert client.get("/api/v1/officers/o1/poster.png").status_code == 200
-    ticket = cached_qr(redis, "o:o1").ticket
+    qr = cached_qr(redis, "o:o1")
+    assert qr is not None
+    ticket = qr.ticket
     openid = sbx.new_citizen()
     sbx.follow(openid, ticket=ticket)
     assert followers.get(openid).officer == "o1"

@@ -33,12 +33,14 @@ def _decode(png: bytes) -> list[str]:
 def test_officer_poster_png_decodes_back_to_the_officers_qr_url(staff, redis):
     response = staff.get("/api/v1/officers/o1/poster.png")
     assert response.status_code == 200 and response.mimetype == "image/png"
-    assert _decode(response.data) == [cached_qr(redis, "o:o1").url]
+    qr = cached_qr(redis, "o:o1")
+    assert qr is not None and _decode(response.data) == [qr.url]
 
 
 def test_community_poster_png_decodes_back_to_the_communitys_qr_url(staff, redis):
     png = staff.get("/api/v1/communities/c1/poster.png").data
-    assert _decode(png) == [cached_qr(redis, "c:c1").url]
+    qr = cached_qr(redis, "c:c1")
+    assert qr is not None and _decode(png) == [qr.url]
 
 
 def test_svg_poster_names_officer_community_station_and_hotline(staff):
@@ -54,7 +56,7 @@ def _rasterise_svg_paths(svg: str) -> bytes:
     code for the QR matrix; the result is decoded like a photo of the printed poster.
     """
     root = ElementTree.fromstring(svg)
-    width, height = int(float(root.get("width"))), int(float(root.get("height")))
+    width, height = int(float(root.get("width", ""))), int(float(root.get("height", "")))
     image = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(image)
     for path in root.iter("{http://www.w3.org/2000/svg}path"):
@@ -80,7 +82,8 @@ def _rasterise_svg_paths(svg: str) -> bytes:
 
 def test_svg_poster_qr_decodes_back_to_the_officers_qr_url(staff, redis):
     svg = staff.get("/api/v1/officers/o1/poster.svg").get_data(as_text=True)
-    assert _decode(_rasterise_svg_paths(svg)) == [cached_qr(redis, "o:o1").url]
+    qr = cached_qr(redis, "o:o1")
+    assert qr is not None and _decode(_rasterise_svg_paths(svg)) == [qr.url]
 
 
 def test_the_qr_code_is_created_once_and_then_served_from_cache(staff, sbx):
@@ -106,7 +109,7 @@ def test_poster_export_is_audited(staff, redis):
 def test_missing_cjk_font_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setattr(poster, "FONT_PATH", tmp_path / "none.ttc")
     text = poster.PosterText("t", "h", "p", "c", "96110")
-    with pytest.raises(poster.PosterError, match="bootstrap.sh"):
+    with pytest.raises(poster.PosterError, match=r"bootstrap\.sh"):
         poster.render_png("http://weixin.qq.com/q/x", text)
 
 

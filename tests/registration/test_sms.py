@@ -9,7 +9,7 @@ import json
 import pytest
 from flask import Flask, request
 
-from config import ConfigError, load_config, EXAMPLE_CONFIG
+from config import EXAMPLE_CONFIG, ConfigError, load_config
 from registration.sms import HttpSmsGateway, SmsError, make_sms_gateway, sign
 from tests.servers import serve_wsgi
 
@@ -35,7 +35,8 @@ def provider_signature(secret: str, timestamp: str, nonce: str, body: bytes) -> 
 
 def test_sms_signature_matches_a_known_answer_vector():
     # Expected value from OpenSSL, not from our code:
-    #   printf '1700000000\nnonce-0001\n{"phone":"13812345678","text":"hi","sign_name":"终结诈骗"}' \
+    #   printf '1700000000\nnonce-0001\n' \
+    #     '{"phone":"13812345678","text":"hi","sign_name":"终结诈骗"}' \
     #     | openssl dgst -sha256 -hmac provider-secret
     body = '{"phone":"13812345678","text":"hi","sign_name":"终结诈骗"}'.encode()
     expected = "aedd001fb3a05049123ac72b3bfce73b9d1f9b2021b48414b4cc2c0edcccbc5a"
@@ -92,7 +93,7 @@ def test_the_simulator_is_refused_as_sms_provider_outside_demo_mode():
     demo = make_config(sms={"provider": "sandbox"})
     production = dataclasses.replace(
         demo, service=dataclasses.replace(demo.service, mode="production"))
-    with pytest.raises(ConfigError, match="sms.provider"):
+    with pytest.raises(ConfigError, match=r"sms\.provider"):
         config_module._validate_sms(production)
 
 

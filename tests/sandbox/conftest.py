@@ -4,9 +4,9 @@ unmodified wechatpy client pointed at the simulator (as bot/wechat.py does in pr
 from __future__ import annotations
 
 import threading
-import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 from flask import Flask, Response, abort, request
@@ -20,6 +20,7 @@ from config import Config, load_config
 from sandbox.client import SandboxClient
 from sandbox.server import create_app
 from tests.servers import serve_wsgi as _serve
+from tests.waiting import DEFAULT_TIMEOUT_S, wait_until
 
 
 class SandboxWeChatClient(WeChatClient):
@@ -97,15 +98,13 @@ class RecordingWebhook:
             return "菜单 " + message.key
         return None
 
-    def wait_for(self, predicate: Callable[[Any], bool], timeout_s: float = 3.0) -> Received:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
+    def wait_for(self, predicate: Callable[[Any], bool],
+                 timeout_s: float = DEFAULT_TIMEOUT_S) -> Received:
+        def matching() -> Received | None:
             with self.lock:
-                for item in self.received:
-                    if predicate(item.message):
-                        return item
-            time.sleep(0.01)
-        raise TimeoutError("no matching callback arrived")
+                return next((i for i in self.received if predicate(i.message)), None)
+
+        return wait_until(matching, timeout_s, "a matching callback", interval_s=0.01)
 
 
 

@@ -10,7 +10,7 @@ from tests.sandbox.conftest import SandboxEnv
 WARNING_DATA = {"thing1": {"value": "疑似电信诈骗来电"}, "time2": {"value": "2024年5月1日 10:00"}}
 
 
-def _errcode(call) -> int:  # type: ignore[no-untyped-def]
+def _errcode(call) -> int:
     with pytest.raises(WeChatClientException) as raised:
         call()
     return int(raised.value.errcode)

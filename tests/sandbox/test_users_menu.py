@@ -17,7 +17,7 @@ MENU = {"button": [
 ]}
 
 
-def _errcode(call) -> int:  # type: ignore[no-untyped-def]
+def _errcode(call) -> int:
     with pytest.raises(WeChatClientException) as raised:
         call()
     return int(raised.value.errcode)

@@ -5,7 +5,6 @@ The OCR engine is a process-wide singleton, so the model loads once per test ses
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ import pytest
 from sandbox.client import SandboxClient
 from store.streams import DurableQueue, process
 from tests.alerts.conftest import start_live
+from tests.waiting import DEFAULT_TIMEOUT_S, wait_until
 from worker.jobs import WorkerContext, run_job
 from worker.queues import SCREENSHOTS
 
@@ -54,14 +54,8 @@ class Shots:
         """Customer-service texts the citizen received."""
         return [m["payload"]["text"]["content"] for m in self.sbx.messages(openid, kind="custom")]
 
-    def wait_for(self, predicate: Callable[[], Any], timeout_s: float = 10.0) -> Any:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.02)
-        raise TimeoutError("condition not met")
+    def wait_for(self, predicate: Callable[[], Any], timeout_s: float = DEFAULT_TIMEOUT_S) -> Any:
+        return wait_until(predicate, timeout_s)
 
 
 def start_shots(redis: Any, redis_url: str, **overrides: dict) -> Any:

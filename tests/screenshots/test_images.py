@@ -83,7 +83,8 @@ def test_a_long_screenshot_is_cut_into_strips_at_blank_rows():
 
 def test_boxes_on_one_row_join_into_one_line_in_reading_order():
     boxes = [Box("客服", 0.9, 300, 100, 400, 140), Box("在线", 0.9, 100, 104, 200, 138),
-             Box("10:21", 0.99, 500, 20, 580, 50), Box("噪点", 0.2, 10, 300, 30, 320), Box("●", 0.9, 10, 400, 40, 430)]
+             Box("10:21", 0.99, 500, 20, 580, 50), Box("噪点", 0.2, 10, 300, 30, 320),
+             Box("●", 0.9, 10, 400, 40, 430)]
 
     lines = reading_order(boxes, min_score=0.5)
 

@@ -3,8 +3,8 @@ verdict arrives as a customer-service message. OCR runs for real (few tests: CPU
 
 from __future__ import annotations
 
-from intel import reports
 from content.library import load_library
+from intel import reports
 from screenshots import results
 from screenshots.jobs import job_id
 from tests.screenshots import render

@@ -20,7 +20,7 @@ DOC_IMAGE_MESSAGE = (
     "<MsgId>1234567890123456</MsgId><MsgDataId>xxxx</MsgDataId><Idx>xxxx</Idx></xml>")
 
 
-def _jobs(redis):  # type: ignore[no-untyped-def]
+def _jobs(redis):
     return [json.loads(fields["payload"])
             for _, fields in redis.xrange(DurableQueue(redis, SCREENSHOTS).stream)]
 
