@@ -91,7 +91,7 @@ return 0
 # The first warning that went out: stamp it and, unless an answer beat it, mark the alert warned.
 _FIRST_SENT = """
 if redis.call('HSETNX', KEYS[1], 'first_sent_ms', ARGV[1]) == 0 then return 0 end
-if not redis.call('HGET', KEYS[1], 'answer') then redis.call('HSET', KEYS[1], 'status', 'warned') end
+if not redis.call("HGET", KEYS[1], "answer") then redis.call("HSET", KEYS[1], "status", "warned") end
 return 1
 """
 
