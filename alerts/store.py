@@ -91,7 +91,9 @@ return 0
 # The first warning that went out: stamp it and, unless an answer beat it, mark the alert warned.
 _FIRST_SENT = """
 if redis.call('HSETNX', KEYS[1], 'first_sent_ms', ARGV[1]) == 0 then return 0 end
-if not redis.call("HGET", KEYS[1], "answer") then redis.call("HSET", KEYS[1], "status", "warned") end
+if not redis.call("HGET", KEYS[1], "answer") then
+  redis.call("HSET", KEYS[1], "status", "warned")
+end
 return 1
 """
 
@@ -269,13 +271,23 @@ class AlertStore:
         alert_id, _, field = value.partition(" ")
         return alert_id, field
 
-    def park_finish(self, openid: str, msgid: str, status: str, at_ms: int) -> None:
-        """A job-finish event nobody could match yet (the sender had not recorded its msgid)."""
+    def park_finish(self, openid: str, msgid: str, status: str, at_ms: int,
+                    replication: Replication | None = None) -> None:
+        """A job-finish event nobody could match yet (the sender had not recorded its msgid).
+
+        With ``replication`` it is on a replica before this returns (``NotReplicated``
+        otherwise): a sender that died before recording its send has only this receipt to
+        tell it the warning arrived, so a failover must not forget it.
+        """
         key = keys.alert_unclaimed_finishes(openid)
-        pipe = self.redis.pipeline(transaction=False)
+        pipe = (replication.pipeline(key) if replication is not None
+                else self.redis.pipeline(transaction=False))
         pipe.hset(key, msgid, f"{at_ms}|{status}")
         pipe.expire(key, UNCLAIMED_FINISH_TTL_S)
-        pipe.execute()
+        if replication is not None:
+            replication.execute(pipe)
+        else:
+            pipe.execute()
 
     def claim_finish(self, openid: str, msgid: str) -> str | None:
         """Take a parked job-finish event (its status), or None; only one caller gets it."""

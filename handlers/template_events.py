@@ -14,6 +14,8 @@ from typing import Any
 from alerts.delivery import confirm_delivery
 from alerts.store import AlertStore
 from bot.registry import registry
+from store.redis import ride_out_failover
+from store.replication import Replication
 from telemetry import metrics
 
 
@@ -29,7 +31,10 @@ def template_send_finished(msg: Any, ctx: Any) -> None:
     marker = store.marker(*target) if target else None
     if marker is not None and marker.state in ("delivered", "undelivered"):
         return None  # already applied (the sender claimed it)
-    store.park_finish(msg.source, msgid, status, at_ms)
+    # Replicated before we answer WeChat: it may be the only proof the warning arrived. Not
+    # replicated in time → an error → 500 → WeChat pushes the event again.
+    replication = Replication(ctx.redis, ctx.config.redis.replica_wait_ms)
+    ride_out_failover(lambda: store.park_finish(msg.source, msgid, status, at_ms, replication))
     metrics.RECEIPTS_PARKED.inc()
     # The sender may have recorded "sent" and looked for parked receipts between our two steps.
     target = target or store.msgid_target(msgid)
