@@ -22,6 +22,7 @@ from flask import (
     current_app,
     g,
     jsonify,
+    make_response,
     render_template_string,
     request,
 )

@@ -140,8 +140,8 @@ NOT_OBJECTS = ['"x"', "[1]", "5"]
 BAD_NOTES = ['{"note": "\\ud800", "outcome": "reached_safe"}',
              '{"note": 5, "outcome": "reached_safe"}',
              '{"note": "' + "长" * 501 + '", "outcome": "reached_safe"}']
-BAD_BODIES = {"/api/v1/alerts/a1/checklist": NOT_OBJECTS + [
-                  '{"item": "stop_payment", "done": "no"}'],
+BAD_BODIES = {"/api/v1/alerts/a1/checklist": [*NOT_OBJECTS,
+                                                '{"item": "stop_payment", "done": "no"}'],
               "/api/v1/alerts/a1/close": NOT_OBJECTS + BAD_NOTES,
               "/api/v1/alerts/callbacks/a1:unregistered_high_risk/outcome": NOT_OBJECTS + BAD_NOTES}
 
