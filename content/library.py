@@ -459,7 +459,7 @@ def _check_signals(doc: Any, errors: list[str]) -> dict[str, Any]:
         return {}
     for key in ("threshold", "min_type_score", "link_weight", "masked_link_weight",
                 "ip_link_weight", "lookalike_weight", "model_high", "model_suspicious",
-                "model_type_min"):
+                "model_type_min", "benign_veto", "model_min_chars"):
         if not isinstance(doc.get(key), (int, float)):
             errors.append(f"{filename}: {key}: must be a number")
     verdicts = doc.get("verdicts")

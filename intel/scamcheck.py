@@ -18,6 +18,9 @@ list foresees. How they combine (docs/scamcheck.md):
 - level ``high`` (高度疑似诈骗): a risk-list hit, the rules' threshold, or model ≥ ``model_high``;
 - level ``suspicious`` (可疑，请核实): model ≥ ``model_suspicious``;
 - level ``none`` (未发现明显特征) otherwise. ``fraud`` is true for high and suspicious.
+- benign markers summing to ``benign_veto`` or less (an official warning, a transaction notice)
+  with no rules or risk-list finding, or a text shorter than ``model_min_chars`` (a greeting):
+  the model alone does not warn.
 The type comes from the rules when they found enough of one type, else from the model.
 """
 
@@ -37,7 +40,8 @@ RiskLookup = Callable[[str], Mapping[str, Any] | None]
 # A URL with a scheme, a bare domain (t.cn/xx, etchyhy.com) or a masked one (***.***.cn):
 # scam SMS quoted in the press are often masked, and the mask itself still marks a link.
 _URL = re.compile(
-    r"(?:https?://)?(?:[a-z0-9*-]+\.)+(?:com|cn|cc|net|top|xyz|vip|org|info|me|io|club|site)"
+    r"(?:https?://)?(?:[a-z0-9*-]+\.)+(?:com|cn|cc|net|top|xyz|vip|org|info|me|io|club|site|tw|hk"
+    r"|app|shop|link|live|icu)(?![a-z0-9])"
     r"(?:/[^\s，。！!,]*)?|https?://[^\s，。！!,]+",
 )
 _IP_URL = re.compile(r"(?:https?://)?\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?(?:/\S*)?")
@@ -113,7 +117,8 @@ def _link_findings(text: str, library: Library) -> list[_Finding]:
             findings.append(_Finding(_label(library, "ip_link", link), signals["ip_link_weight"]))
         elif any(domain == d or domain.endswith("." + d) for d in tables["official"]):
             continue
-        elif "*" in domain:
+        elif "*" in domain or re.search(r"(?:^|\.)x{3,}\.", domain):
+            # Press quotes mask the domain as ***.cn or xxx.tw: a link all the same.
             findings.append(_Finding(_label(library, "masked_link", link), signals["masked_link_weight"]))
         elif any(brand in domain for brand in tables["brands"]) or re.search(r"l0086|1oo86", domain):
             findings.append(_Finding(_label(library, "lookalike", domain), signals["lookalike_weight"]))
@@ -192,7 +197,18 @@ def check_text(
                                      type_below=float(signals["model_suspicious"]))
                   if isinstance(scam_model, ScamModel) else None)
     model_p = prediction.p_fraud if prediction else None
-    level = _level(rules_fraud, bool(risk_hits), model_p, signals)
+    benign_total = sum(f.weight for f in benign)
+    too_short = len(re.sub(r"\s", "", plain)) < int(signals["model_min_chars"])
+    if not rules_fraud and not risk_hits and (
+            too_short or benign_total <= float(signals["benign_veto"])):
+        # A greeting gives the model too little to judge. Or the rules recognised the sender's
+        # kind (a warning that says what an institution never does, a transaction notice) and
+        # found nothing against it: the model alone, which reads the same scam vocabulary in
+        # warnings and notices, does not overrule that.
+        model_p_for_level = None
+    else:
+        model_p_for_level = model_p
+    level = _level(rules_fraud, bool(risk_hits), model_p_for_level, signals)
     is_fraud = level != "none"
     if is_fraud and not typed_by_rules:
         # Shared signals alone (a link plus urgency) are enough to warn, not to name a type;

@@ -138,13 +138,22 @@ def test_everyday_chat_or_notice_is_not_flagged(text):
     assert not check_text(TO_TRADITIONAL(text), LIBRARY).fraud
 
 
-@pytest.mark.xfail(reason="known shortfall: one-line stock-tip chatter and an urgent loan with "
-                          "the amount in Chinese numerals score below the warning level",
+@pytest.mark.xfail(reason="known shortfall: an urgent loan with the amount in Chinese numerals "
+                          "reads like an everyday request between relatives",
                    strict=False)
-@pytest.mark.parametrize("text", ["老师刚发的票又涨停了，还没上车的抓紧",
-                                  "在吗？我这边急用一千块，明天上午就还你"])
+@pytest.mark.parametrize("text", ["在吗？我这边急用一千块，明天上午就还你"])
 def test_known_misses_stay_documented(text):
     assert check_text(text, LIBRARY).fraud
+
+
+@pytest.mark.parametrize("text,type_id", [
+    ("老师刚发的票又涨停了，还没上车的抓紧", "investment"),
+    ("点赞一次2元", "shuadan"),
+    ("加我新微信，原来那个号不用了", "boss_acquaintance"),
+])
+def test_one_line_fragments_of_the_issue_kinds_are_flagged(text, type_id):
+    result = check_text(text, LIBRARY)
+    assert result.fraud and result.fraud_type == type_id
 
 
 def test_full_width_and_spaced_out_text_reads_like_plain_text():
@@ -175,3 +184,34 @@ def test_clean_verdict_does_not_reassure_and_offers_96110():
     clean = LIBRARY.reply("check_clean")
     assert clean.startswith(LIBRARY.signals["verdicts"]["none"])
     assert "96110" in clean and "不说明对方可信" in clean
+
+
+WARNINGS_AND_NOTICES = [
+    "医保部门从不通过短信发送链接，也不会要求参保人在网页上填写银行卡密码",
+    "快递公司不会主动打电话要求赔付后让你转账，遇到请挂断并核实",
+    "收款金额￥36.00 收款账户零钱 付款方备注 拼车费",
+    "扣费金额￥9.90 扣费项目音乐会员自动续费 扣费方式零钱 收单机构财付通支付科技有限公司",
+    "【建设银行】您尾号2208账户03月08日14时20分支出人民币66.00元,可用余额1320.45元。",
+]
+
+
+@pytest.mark.parametrize("text", WARNINGS_AND_NOTICES)
+def test_an_official_warning_or_transaction_notice_is_not_flagged(text):
+    assert not check_text(text, LIBRARY).fraud
+    assert not check_text(TO_TRADITIONAL(text), LIBRARY).fraud
+
+
+def test_benign_markers_silence_the_model_but_not_the_rules():
+    # A transaction-notice phrase does not excuse a request for the safe account.
+    result = check_text("你涉嫌洗钱，把卡内余额全部转到安全账户接受资金清查", LIBRARY)
+    assert result.fraud and result.level == "high" and result.fraud_type == "police"
+
+
+def test_mass_changed_number_message_asking_for_a_reply_is_flagged():
+    result = check_text("我是老陈，原号码已停用，今起启用此号码，请惠存，收到请回复", LIBRARY)
+    assert result.fraud and result.fraud_type == "boss_acquaintance"
+
+
+@pytest.mark.parametrize("text", ["你好", "您好", "在吗"])
+def test_a_greeting_alone_is_not_flagged(text):
+    assert not check_text(text, LIBRARY).fraud
