@@ -22,7 +22,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from store import health, keys
-from store.streams import DurableQueue, PermanentJobError
+from store.streams import GROUP, DurableQueue, PermanentJobError
 from tests import servers
 from tests.conftest import make_config
 from worker.jobs import JOB_TYPES
@@ -101,10 +101,20 @@ def worker(server: tuple[int, Path], store: redis_lib.Redis) -> Iterator[threadi
                               kwargs={"queues": (BOT,), "beat_every_s": 0.05}, daemon=True)
     thread.start()
     wait_for(lambda: health.consumer_report(store), what="first consumer report")
+    # The heartbeat comes from the worker's main loop; the consumer thread makes the group.
+    wait_for(lambda: consumer_group_ready(store), what="the consumer group")
     yield thread
     stop.set()
     RELEASE.set()
     thread.join(10)
+
+
+def consumer_group_ready(client: redis_lib.Redis) -> bool:
+    try:
+        groups = client.xinfo_groups(keys.queue_stream(BOT))
+    except redis_lib.RedisError:  # no stream yet (or a slow answer): not ready
+        return False
+    return any(group["name"] == GROUP for group in groups)
 
 
 def enqueue(client: redis_lib.Redis, job_type: str, n: str) -> None:
@@ -173,7 +183,7 @@ def test_consumer_survives_out_of_memory_while_dead_lettering(store, worker, cap
                             decode_responses=True)
     enqueue(store, "test.hold_then_fail", "h1")
     wait_for(lambda: DurableQueue(admin, BOT).depth() == 1 and
-             admin.xpending(keys.queue_stream(BOT), "workers")["pending"] == 1,
+             admin.xpending(keys.queue_stream(BOT), GROUP)["pending"] == 1,
              what="the job is being held")
     admin.config_set("maxmemory-policy", "noeviction")
     admin.config_set("maxmemory", 1)
