@@ -418,7 +418,7 @@ def _count(state: Any, config: Config, since: int, platform: Platform, events: d
     from alerts.store import AlertStore
 
     store = AlertStore(r, 86400)
-    examples = []
+    examples: list[dict[str, Any]] = []
     for (alert_id, _openid), n in warned.items():
         if n > 1 and len(examples) < 3:
             times = sorted(t for a, _o, t in _deliveries(state, config, since) if a == alert_id)

@@ -34,7 +34,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
 
 
 @pytest.fixture
-def replicated(pair):  # type: ignore[no-untyped-def]
+def replicated(pair):
     _master, master_port, replica, replica_port = pair
     primary = redis_lib.Redis(port=master_port, decode_responses=True)
     primary.flushall()
@@ -60,7 +60,7 @@ def _wait_synced(primary: redis_lib.Redis) -> None:
 
 
 @contextlib.contextmanager
-def frozen(process) -> Iterator[None]:  # type: ignore[no-untyped-def]
+def frozen(process) -> Iterator[None]:
     process.send_signal(signal.SIGSTOP)
     try:
         yield
@@ -68,7 +68,7 @@ def frozen(process) -> Iterator[None]:  # type: ignore[no-untyped-def]
         process.send_signal(signal.SIGCONT)
 
 
-def _client(primary: redis_lib.Redis):  # type: ignore[no-untyped-def]
+def _client(primary: redis_lib.Redis):
     from app import create_app
 
     port = primary.connection_pool.connection_kwargs["port"]
@@ -76,7 +76,7 @@ def _client(primary: redis_lib.Redis):  # type: ignore[no-untyped-def]
     return create_app(config, primary).test_client(), config
 
 
-def _post(client, body):  # type: ignore[no-untyped-def]
+def _post(client, body):
     raw, headers = sign(body)
     return client.post("/api/v1/alerts", data=raw, headers=headers)
 

@@ -144,7 +144,7 @@ def test_a_worker_runs_several_jobs_of_one_queue_at_once(redis):
     together = threading.Barrier(4, timeout=10)
     stop = threading.Event()
 
-    def handle(job):  # type: ignore[no-untyped-def]
+    def handle(job):
         together.wait()
 
     thread = threading.Thread(target=consume, args=(queue, handle, stop, "c1"), daemon=True)
