@@ -340,8 +340,8 @@ def _validate(config: Config) -> None:
     if not 1 <= config.queue.concurrency <= 64:
         raise ConfigError(f"queue.concurrency: must be 1..64, got {config.queue.concurrency}")
     if config.redis.replica_wait_ms < 1:
-        raise ConfigError("redis.replica_wait_ms: must be at least 1, "
-                          f"got {config.redis.replica_wait_ms}")
+        raise ConfigError("redis.replica_wait_ms: must be at least 1, got "
+                          f"{config.redis.replica_wait_ms}")
     if not 1 <= config.service.port <= 65535:
         raise ConfigError(f"service.port: out of range: {config.service.port}")
     for key in ("worker_port", "scheduler_port"):

@@ -62,7 +62,7 @@ def ride_out_failover(call: Callable[[], T], wait_s: float = FAILOVER_WAIT_S) ->
             pause = min(pause * 2, longest)
 
 
-class FailoverCluster(redis.RedisCluster):  # type: ignore[misc]  # redis untyped: pyproject.toml
+class FailoverCluster(redis.RedisCluster):  # type: ignore[misc]  # redis is Any to mypy
     """``RedisCluster`` whose commands, and the commands a pipeline re-sends one by one after a
     node failed (redis-py's own recovery path), ride out a failover (``ride_out_failover``)."""
 

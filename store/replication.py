@@ -51,7 +51,7 @@ _FENCE_KEYS: dict[str, str] = {}
 _LOCK = threading.Lock()
 
 
-class NotReplicated(redis.RedisError):  # type: ignore[misc]  # redis untyped: pyproject.toml
+class NotReplicated(redis.RedisError):  # type: ignore[misc]  # redis is Any to mypy
     """No replica confirmed the write in time: it may vanish in a failover; do not acknowledge."""
 
 
