@@ -174,7 +174,7 @@ def main() -> None:
         *((f"cpu ms/warning {role}", ms) for role, ms in result["cpu_ms_per_warning"].items()),
         ("capacity /s (p99 <= 100 ms)", result["capacity_per_s"]),
     ):
-        print(f"{name:<34} {value:>12}")
+        print(f"{name:<34} {'-' if value is None else value:>12}")
     for step in result["steps"]:
         print(f"  step {step['rate']:>5.0f}/s  p50 {step['p50_ms']:>8} ms"
               f"  p99 {step['p99_ms']:>8} ms"
