@@ -14,6 +14,8 @@ Three things wechatpy does not do by itself, and why we add them:
   trip per warning). We keep the token in memory until a minute before its Redis TTL ends; if
   another process replaced it meanwhile, WeChat answers 40001 and the refresh path above adopts
   the new one, which costs one retried call per refresh.
+- The environment once: requests re-reads proxies, CA bundle and netrc on every call; our
+  session (bot.http_session) reads them once per host.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import requests
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
+from bot.http_session import EnvironmentOnceSession
 from config import Config
 from store import keys
 from store.redis import RedisClient
@@ -67,6 +70,7 @@ class EndFraudWeChatClient(WeChatClient):  # type: ignore[misc]  # wechatpy ship
         self._memory_token: tuple[str, float] = ("", 0.0)  # (token, valid until unix s)
         super().__init__(config.wechat.app_id, config.wechat.app_secret,
                          session=RedisTokenStorage(redis), timeout=config.wechat.timeout_s)
+        self._http = EnvironmentOnceSession()
 
     @property
     def access_token(self) -> str:
