@@ -23,6 +23,7 @@ from bot.webhook import make_blueprint
 from config import Config, load_config
 from console import durability, prometheus
 from console import web as console_web
+from console.session_interface import CachedSerializerSessionInterface
 from store import health
 from store.redis import RedisClient, connect
 from telemetry import exposition, logs, metrics
@@ -43,6 +44,7 @@ def create_app(config: Config | None = None, redis: RedisClient | None = None,
     app.config["METRICS_MULTIPROC_DIR"] = metrics_dir
     app.config["REDIS"] = redis if redis is not None else connect(config)
     app.config["SECRET_KEY"] = config.service.secret_key or "demo-only"
+    app.session_interface = CachedSerializerSessionInterface()
     app.config["MAX_CONTENT_LENGTH"] = max(config.wechat.max_body_bytes, 4 * 1024 * 1024)
     handlers.load_all()
     app.register_blueprint(make_blueprint(registry))
