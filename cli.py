@@ -45,8 +45,17 @@ def cmd_web(args: argparse.Namespace) -> int:
     metrics_dir = web_metrics_dir(config)
     prepare_multiprocess_dir(metrics_dir)
     from gunicorn.app.base import BaseApplication
+    from gunicorn.glogging import Logger as GunicornLogger
 
     from telemetry.logs import gunicorn_logconfig
+
+    class WebLogger(GunicornLogger):
+        def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
+            # With a logconfig_dict gunicorn builds every access line (all the atoms, a log
+            # record) and then drops it: "gunicorn.access" has no handler and does not
+            # propagate unless an access log is configured. Skip the building.
+            if self.cfg.accesslog is not None:
+                super().access(resp, req, environ, request_time)
 
     class WebServer(BaseApplication):
         def load_config(self) -> None:
@@ -57,6 +66,7 @@ def cmd_web(args: argparse.Namespace) -> int:
             # WeChat gives up after 5 s; a request stuck far longer is a bug, not a slow client.
             self.cfg.set("timeout", 30)
             self.cfg.set("accesslog", None)
+            self.cfg.set("logger_class", WebLogger)
             self.cfg.set("loglevel", config.service.log_level.lower())
             self.cfg.set("logconfig_dict", gunicorn_logconfig(config.service.log_format,
                                                               config.service.log_level))
