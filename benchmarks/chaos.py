@@ -52,7 +52,7 @@ sys.path.insert(0, str(ROOT))
 
 from alerts.links import read_token  # noqa: E402
 from alerts.signing import signed_headers  # noqa: E402
-from benchmarks.harness import percentile, wait_http  # noqa: E402
+from benchmarks.harness import paced, percentile, wait_http  # noqa: E402
 from config import EXAMPLE_CONFIG, Config, load_config  # noqa: E402
 from store import keys, local_cluster  # noqa: E402
 from store.followers import Follower, FollowerDirectory  # noqa: E402
@@ -116,28 +116,6 @@ class Platform:
             time.sleep(0.2)
 
 
-def paced(total: int, rate: float, threads: int, send: Any) -> None:
-    """Open loop: item i is due at start + i/rate, whoever is free sends it."""
-    start = time.time() + 0.2
-    counter = iter(range(total))
-    lock = threading.Lock()
-
-    def run() -> None:
-        while True:
-            with lock:
-                i = next(counter, None)
-            if i is None:
-                return
-            delay = start + i / rate - time.time()
-            if delay > 0:
-                time.sleep(delay)
-            send(i, start + i / rate)
-
-    pool = [threading.Thread(target=run, daemon=True) for _ in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
 
 
 def _environment(config_overrides: dict[str, str]) -> dict[str, str]:

@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from alerts.links import read_token  # noqa: E402
 from alerts.signing import signed_headers  # noqa: E402
-from benchmarks.harness import percentile, wait_http  # noqa: E402
+from benchmarks.harness import paced, percentile, wait_http  # noqa: E402
 from config import EXAMPLE_CONFIG, load_config  # noqa: E402
 from sandbox.client import SandboxClient  # noqa: E402
 from tests.servers import free_port, start_redis, stop  # noqa: E402
@@ -84,29 +84,6 @@ def cpu_ms(pid: int) -> float:
 
 
 
-def paced(total: int, rate: float, threads: int, send) -> None:
-    """Open loop: item i is due at start + i/rate, whoever is free sends it."""
-    start = time.time() + 0.3
-    counter = iter(range(total))
-    lock = threading.Lock()
-
-    def run() -> None:
-        while True:
-            with lock:
-                i = next(counter, None)
-            if i is None:
-                return
-            due = start + i / rate
-            delay = due - time.time()
-            if delay > 0:
-                time.sleep(delay)
-            send(i, due)
-
-    workers = [threading.Thread(target=run) for _ in range(threads)]
-    for t in workers:
-        t.start()
-    for t in workers:
-        t.join()
 
 
 def all_templates(sbx: SandboxClient, since: int) -> list[dict]:
