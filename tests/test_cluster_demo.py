@@ -4,7 +4,6 @@ runs it."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -16,7 +15,7 @@ from store.followers import FollowerDirectory
 from store.phones import PhoneVault
 from tests.conftest import make_config
 from tests.servers import free_port
-from tests.test_processes import _read_banner, _wait_http
+from tests.test_processes import _read_banner, _stop, _wait_http
 from worker.queues import ALL_QUEUES
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -62,12 +61,7 @@ def test_cluster_demo_warns_through_either_web_process_and_restart_keeps_data(tm
                                 text=True, cwd=PROJECT)
 
     def stop(proc: subprocess.Popen[str]) -> int:
-        proc.send_signal(signal.SIGINT)
-        try:
-            return proc.wait(timeout=60)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
+        return _stop(proc, timeout_s=60)
 
     proc = start()
     try:

@@ -238,10 +238,11 @@ def _read_banner(proc: subprocess.Popen[str], timeout_s: float = 120) -> str:
     raise AssertionError("demo banner not printed:\n" + "".join(lines[-40:]))
 
 
-def _stop(proc: subprocess.Popen[str]) -> int:
+def _stop(proc: subprocess.Popen[str], timeout_s: float = 30) -> int:
+    """Ctrl-C the demo as a user would; its exit code (killed if it will not stop)."""
     proc.send_signal(signal.SIGINT)
     try:
-        return proc.wait(timeout=30)
+        return proc.wait(timeout=timeout_s)
     finally:
         if proc.poll() is None:
             proc.kill()
