@@ -126,6 +126,7 @@ def attach_recognised_text(redis: RedisClient, config: Config, clue_id: str, tex
     numbers and links in it as candidates for the risk list. False if the clue is gone."""
     key = keys.clue(clue_id)
     text = text.strip()[:MAX_TEXT_CHARS]
+    found = [v for v in extract(text) if risklist.normalize(v)]
     with redis.pipeline(transaction=True) as pipe:
         while True:
             try:
@@ -134,7 +135,6 @@ def attach_recognised_text(redis: RedisClient, config: Config, clue_id: str, tex
                 if not raw:
                     return False
                 payload = _open(config, raw["sealed"]) if raw.get("sealed") else {}
-                found = [v for v in extract(text) if risklist.normalize(v)]
                 values = list(dict.fromkeys([*payload.get("values", []), *found]))
                 payload.update(ocr_text=text, values=values)
                 update = {"sealed": _seal(config, payload), "value_count": str(len(values))}
