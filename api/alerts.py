@@ -92,10 +92,10 @@ def _desk_body() -> dict[str, Any]:
 
 
 def _desk_note(body: dict[str, Any]) -> str:
-    """The staff note: text (no lone surrogates, which Redis cannot store), at most 500 chars."""
+    """The staff note: text of at most 500 characters (a lone surrogate, which Redis cannot
+    store, never gets here: ``app.refuse_lone_surrogates`` answers 400 before any view)."""
     note = body.get("note", "")
-    if not isinstance(note, str) or len(note) > MAX_NOTE_CHARS \
-            or any("\ud800" <= ch <= "\udfff" for ch in note):
+    if not isinstance(note, str) or len(note) > MAX_NOTE_CHARS:
         abort(make_response(jsonify({"error": f"note: text of at most {MAX_NOTE_CHARS} "
                                               "characters", "field": "note"}), 422))
     return note
