@@ -127,9 +127,11 @@ class Deliverer:
     # -- entry points (one per job type) -------------------------------------------------------
 
     def warn_follower(self, alert_id: str, openid: str, role: str,
-                      staff_retry: bool = False) -> str:
+                      staff_retry: bool = False, follower: Follower | None = None) -> str:
+        """``follower``: the person's record if the caller has just read it (intake has),
+        saving a round trip; read here otherwise."""
         return self._deliver(alert_id, Recipient(openid, role, recipient_field(openid)),
-                             staff_retry)
+                             staff_retry, follower)
 
     def notify_officer(self, alert_id: str, officer_id: str, reason: str) -> str:
         from registration.directory import get_officer
@@ -145,14 +147,12 @@ class Deliverer:
 
     # -- the claim and the reconciliation of unknown outcomes ----------------------------------
 
-    def _deliver(self, alert_id: str, who: Recipient, staff_retry: bool = False) -> str:
-        state = self.store.get(alert_id)
-        if not state:
-            return "gone"
+    def _deliver(self, alert_id: str, who: Recipient, staff_retry: bool = False,
+                 follower: Follower | None = None) -> str:
         now = self.now_ms()
         grace_ms = self.config.alerts.unconfirmed_resend_s * 1000
         try:
-            claim = ride_out_failover(lambda: self.store.claim(
+            claim, state = ride_out_failover(lambda: self.store.claim_with_state(
                 alert_id, who.field, now, "template", grace_ms, staff_retry,
                 replication=self.replication))
         except NotReplicated:
@@ -184,7 +184,7 @@ class Deliverer:
                 raise RetryLater("marker changed while reconciling")
             self.replication.fence(keys.alert(alert_id))
             self._log(alert_id, "resend_unconfirmed", who, channel="template")
-        return self._send_chain(alert_id, who, state)
+        return self._send_chain(alert_id, who, state, follower)
 
     def _find_receipt(self, openid: str, claimed_ms: int, now: int) -> tuple[str, str] | None:
         """(msgid, status) of a job-finish event for ``openid`` that arrived after our claim
@@ -203,11 +203,15 @@ class Deliverer:
 
     # -- the channels ---------------------------------------------------------------------------
 
-    def _send_chain(self, alert_id: str, who: Recipient, state: dict[str, str]) -> str:
+    def _send_chain(self, alert_id: str, who: Recipient, state: dict[str, str],
+                    follower: Follower | None = None) -> str:
         facts = self._facts(alert_id, state)
         transient = False
         unfollowed = False
-        follower = self.directory.get(who.openid) if who.role != OFFICER else None
+        if who.role == OFFICER:
+            follower = None
+        elif follower is None:
+            follower = self.directory.get(who.openid)
         if follower is not None and not follower.subscribed:
             unfollowed = True
         else:

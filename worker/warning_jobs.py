@@ -34,13 +34,14 @@ def alert_received(job_: Job, ctx: WorkerContext) -> None:
     # acked only after the loop, so a crash mid-loop re-runs it and the marker claim sorts out
     # who was warned. Anyone not warned now gets their own job: own retries, own dead letter.
     deliverer = _deliverer(ctx)
-    for openid, role in recipients:
+    for follower, role in recipients:
         try:
-            deliverer.warn_follower(alert_id, openid, role)
+            # The record intake just read: the deliverer need not read it again.
+            deliverer.warn_follower(alert_id, follower.openid, role, follower=follower)
         except Exception as exc:  # noqa: BLE001 - handed to the per-person job below
             log.info("alert %s: warning %s handed to its own job (%s)", alert_id,
-                     short_id(openid), type(exc).__name__)
-            enqueue_warning(queue, alert_id, openid, role)
+                     short_id(follower.openid), type(exc).__name__)
+            enqueue_warning(queue, alert_id, follower.openid, role)
 
 
 @job("alert.warn")

@@ -189,9 +189,9 @@ def _intake_only(live, job) -> None:
 
     if job.type != "alert.received":
         raise RuntimeError("left pending on purpose")
-    for openid, role in record_alert(live.config, live.redis, live.queue, job.payload,
-                                     job.enqueued_ms, time.time()):
-        enqueue_warning(live.queue, job.payload["alert_id"], openid, role)
+    for follower, role in record_alert(live.config, live.redis, live.queue, job.payload,
+                                       job.enqueued_ms, time.time()):
+        enqueue_warning(live.queue, job.payload["alert_id"], follower.openid, role)
 
 
 def test_customer_service_send_with_unknown_outcome_waits_for_staff(live):
