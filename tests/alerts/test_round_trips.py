@@ -33,7 +33,7 @@ def counting_worker(live: Any, url: str) -> tuple[WorkerContext, list[str]]:
     """A worker whose client notes the first command of every round trip it makes."""
     trips: list[str] = []
 
-    class CountingConnection(redis_lib.Connection):  # type: ignore[misc]
+    class CountingConnection(redis_lib.Connection):
         def send_packed_command(self, command: Any, check_health: bool = True) -> None:
             packed = b"".join(command) if isinstance(command, list) else command
             name = packed.split(b"\r\n")[2].decode().upper()
