@@ -61,6 +61,7 @@ FINISH_SETTLE_MS = 1000
 RECORD_RETRY_S = 60.0
 RECORD_RETRY_PAUSE_S = 0.5
 OFFICER = "officer"
+WARNING_LATENCY = "alerts_warning_latency_seconds"
 
 
 class RetryLater(Exception):
@@ -359,6 +360,11 @@ class Deliverer:
         # A customer-service message is in the chat once the API accepted it.
         final = "delivered" if channel == "custom" else "sent"
         is_follower = who.role != OFFICER
+        # The claim read the alert: no first-warning stamp there means this send is very likely
+        # the first, so its latency is counted in this same trip (and taken back below in the
+        # rare case another sender stamped first meanwhile).
+        may_be_first = is_follower and "first_sent_ms" not in state
+        latency_s = warning_latency_s(state, now)
         pipe = self.redis.pipeline(transaction=False)
         if msgid:
             self.store.map_msgid(msgid, alert_id, who.field, client=pipe)
@@ -372,31 +378,37 @@ class Deliverer:
                       client=pipe)
             tallies.add(pipe, "alerts_warnings_delivered_total", channel=channel)
             metrics.WARNINGS_DELIVERED.labels(channel=channel).inc()
+        first_at: int | None = None  # where the first-warning stamp's reply is
         if is_follower:
             self.store.open_warning(who.openid, alert_id, client=pipe)
             if not state.get("answer"):
                 # NX: the first warning's deadline stands; later recipients change nothing.
                 self.store.schedule_deadline(
                     alert_id, deadline_ms(now, self.config.alerts.answer_timeout_s), client=pipe)
+            first_at = len(pipe)
             self.store.first_sent_commands(alert_id, now, pipe)
+            if may_be_first:
+                tallies.observe_commands(pipe, WARNING_LATENCY, latency_s)
         # The job-finish event may have come before we recorded the msgid: it was parked.
+        finish_at = len(pipe)
         if msgid and receipt is None:
             self.store.claim_finish_commands(who.openid, msgid, pipe)
         replies = pipe.execute()
         if msgid and receipt is None:
-            parked, claimed = replies[-2], replies[-1]
+            parked, claimed = replies[finish_at], replies[finish_at + 1]
             receipt = parked.partition("|")[2] if parked and claimed else None
-            replies = replies[:-2]
-        is_first = bool(replies[-1]) if is_follower else False
+        is_first = first_at is not None and bool(replies[first_at])
+        if is_first != may_be_first:
+            self._correct_latency_tally(is_first, latency_s)
         if is_first:
-            self._first_warning(alert_id, state, now)
+            metrics.WARNING_LATENCY.observe(latency_s)
         if receipt is not None:
             confirm_delivery(self.store, self.redis, alert_id, who.field, msgid, receipt, now)
 
-    def _first_warning(self, alert_id: str, state: dict[str, str], now: int) -> None:
-        latency_s = max(now - int(state.get("detected_ms") or now), 0) / 1000
-        tallies.observe(self.redis, "alerts_warning_latency_seconds", latency_s)
-        metrics.WARNING_LATENCY.observe(latency_s)
+    def _correct_latency_tally(self, is_first: bool, latency_s: float) -> None:
+        """Count the first warning's latency once: add it if this send was first after all,
+        take it back if another sender's was."""
+        tallies.observe(self.redis, WARNING_LATENCY, latency_s, count=1 if is_first else -1)
 
     def _mark_unsubscribed(self, alert_id: str, who: Recipient, follower: Follower) -> None:
         if follower.subscribed:
@@ -422,6 +434,11 @@ def facts_from_state(alert_id: str, state: dict[str, str],
         detected_ms=int(state.get("detected_ms") or 0),
         phone_masked=mask(vault.decrypt(state["phone_enc"])),
         received_ms=int(state.get("received_ms") or 0))
+
+
+def warning_latency_s(state: dict[str, str], now: int) -> float:
+    """Detection to this send, in seconds (pure); 0 when the source gave no detection time."""
+    return max(now - int(state.get("detected_ms") or now), 0) / 1000
 
 
 def confirm_delivery(store: AlertStore, redis: RedisClient, alert_id: str, field_name: str,
