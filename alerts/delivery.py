@@ -412,7 +412,11 @@ class Deliverer:
 
     def _mark_unsubscribed(self, alert_id: str, who: Recipient, follower: Follower) -> None:
         if follower.subscribed:
-            self.directory.save(Follower(**{**follower.__dict__, "subscribed": False}))
+            # ``follower`` may be the record intake read before earlier sends: change the
+            # current one (this path is rare; the hot path does not pay for the read).
+            current = self.directory.get(who.openid)
+            if current is not None and current.subscribed:
+                self.directory.save(Follower(**{**current.__dict__, "subscribed": False}))
         self._log(alert_id, "recipient_unfollowed", who)
 
     def _log(self, alert_id: str, event: str, who: Recipient, *, at_ms: int | None = None,
