@@ -59,7 +59,6 @@ def record_alert(config: Config, redis: RedisClient, queue: DurableQueue, payloa
     day = day_of(received_ms)
     if not recipients:
         _record_unregistered(store, redis, alert_id, payload, day, now)
-        store.index(alert_id, received_ms, day, [])
         return []
     officers, stations = _officers_and_stations(redis, [f for f, _ in recipients])
     # 3: who was warned, and the day indexes the console lists.
@@ -95,12 +94,19 @@ def enqueue_warning(queue: DurableQueue, alert_id: str, openid: str, role: str) 
 
 def _record_unregistered(store: AlertStore, redis: RedisClient, alert_id: str,
                          payload: dict[str, Any], day: str, now: float) -> None:
-    if not store.set_once(alert_id, "unregistered", "1"):
+    """Count the number once per alert (the flag guards a re-run) and list the alert."""
+    first = store.set_once(alert_id, "unregistered", "1")
+    pipe = redis.pipeline(transaction=False)
+    if first:
+        store.count_unregistered(day, payload["phone_key"], client=pipe)
+        tallies.add(pipe, "alerts_unregistered_total")
+        store.update(alert_id, {"status": "unregistered"}, event="unregistered", actor="worker",
+                     client=pipe)
+    store.index(alert_id, int(payload["received_ms"]), day, [], client=pipe)
+    pipe.execute()
+    if not first:
         return
-    store.count_unregistered(day, payload["phone_key"])
-    tallies.add(redis, "alerts_unregistered_total")
     metrics.ALERTS_UNREGISTERED.inc()
-    store.update(alert_id, {"status": "unregistered"}, event="unregistered", actor="worker")
     if payload["risk_level"] == HIGH_RISK:
         from alerts.answers import queue_callback
 

@@ -532,12 +532,15 @@ class AlertStore:
 
     # -- numbers nobody registered -------------------------------------------------------------
 
-    def count_unregistered(self, day: str, phone_key: str) -> None:
-        pipe = self.redis.pipeline(transaction=True)
+    def count_unregistered(self, day: str, phone_key: str, client: Any = None) -> None:
+        """Count an alert for a number nobody registered (with ``client``, as commands queued
+        on the caller's pipeline)."""
+        pipe = client if client is not None else self.redis.pipeline(transaction=True)
         pipe.hincrby(keys.alert_unregistered_counts(), day, 1)
         pipe.pfadd(keys.alert_unregistered_numbers(day), phone_key)
         pipe.expire(keys.alert_unregistered_numbers(day), self.retention_s)
-        pipe.execute()
+        if client is None:
+            pipe.execute()
 
     def unregistered_counts(self, days: list[str]) -> list[dict[str, Any]]:
         counts = self.redis.hmget(keys.alert_unregistered_counts(), days) if days else []

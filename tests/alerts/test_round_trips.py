@@ -12,6 +12,7 @@ from typing import Any
 
 import redis as redis_lib
 
+from store import keys
 from store.streams import DurableQueue, process
 from tests.alerts.conftest import alert_body
 from worker.jobs import WorkerContext, run_job
@@ -83,3 +84,14 @@ def test_each_guardian_adds_only_their_own_send_to_the_round_trips(live, redis_u
     made = run_received_job(live, ctx, trips)
     assert len(live.templates(owner)) == 2 and len(live.templates(guardian)) == 2
     assert len(made) <= INTAKE_TRIPS + 2 * PER_PERSON_TRIPS + ACK_TRIPS, made
+
+
+def test_alert_for_an_unregistered_number_costs_the_worker_five_round_trips(live, redis_url):
+    live.follower(phone=PHONE)
+    ctx, trips = counting_worker(live, redis_url)
+    warm_up(live, ctx, trips)
+    live.post(alert_body("a1", phone="13900139000"))
+    made = run_received_job(live, ctx, trips)
+    assert live.redis.hget(keys.alert("a1"), "status") == "unregistered"
+    # Intake's first two; the once-only flag, then the count with the day index; XACK.
+    assert len(made) <= 2 + 2 + ACK_TRIPS, " ".join(made)
