@@ -14,7 +14,6 @@ import logging
 import threading
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -63,8 +62,8 @@ class Webhook:
         self._order = itertools.count()
         self._generation = 0
         self._wake = threading.Condition()
-        self._timer: threading.Thread | None = None
-        self._senders: ThreadPoolExecutor | None = None
+        self._senders: list[threading.Thread] = []
+        self._leader_waiting = False
         self._closed = False
 
     def _connection(self) -> http.client.HTTPConnection:
@@ -126,28 +125,42 @@ class Webhook:
         with self._wake:
             if self._closed:
                 return
-            if self._timer is None:
-                self._senders = ThreadPoolExecutor(EVENT_SENDERS, thread_name_prefix="sbx-cb")
-                self._timer = threading.Thread(target=self._run, name="sbx-cb-timer",
-                                               daemon=True)
-                self._timer.start()
-            heapq.heappush(self._pending, (time.monotonic() + delay_s, next(self._order),
-                                           self._generation, xml, openid, event))
-            self._wake.notify()
+            if not self._senders:
+                self._senders = [threading.Thread(target=self._run, name=f"sbx-cb-{n}",
+                                                  daemon=True) for n in range(EVENT_SENDERS)]
+                for sender in self._senders:
+                    sender.start()
+            entry = (time.monotonic() + delay_s, next(self._order), self._generation, xml,
+                     openid, event)
+            heapq.heappush(self._pending, entry)
+            if self._pending[0] is entry:
+                # A new earliest event: the sender timing the old one must look again.
+                self._wake.notify_all()
 
     def _run(self) -> None:
-        with self._wake:
-            while not self._closed:
-                if not self._pending:
-                    self._wake.wait()
-                    continue
-                due = self._pending[0][0] - time.monotonic()
-                if due > 0:
-                    self._wake.wait(due)
-                    continue
-                _, _, generation, xml, openid, event = heapq.heappop(self._pending)
-                if generation == self._generation and self._senders is not None:
-                    self._senders.submit(self.deliver, xml, openid, event)
+        """A sender: one of them (the leader) sleeps until the earliest event is due, the others
+        until they are needed, so an event costs one wake-up, not one per sender."""
+        while True:
+            with self._wake:
+                while True:
+                    if self._closed:
+                        return
+                    due = self._pending[0][0] - time.monotonic() if self._pending else None
+                    if due is not None and due <= 0:
+                        _, _, generation, xml, openid, event = heapq.heappop(self._pending)
+                        self._wake.notify()  # the next event needs a leader
+                        if generation == self._generation:
+                            break
+                        continue
+                    if self._leader_waiting:
+                        self._wake.wait()
+                        continue
+                    self._leader_waiting = True
+                    try:
+                        self._wake.wait(due)
+                    finally:
+                        self._leader_waiting = False
+            self.deliver(xml, openid, event)
 
     def cancel_pending(self) -> None:
         """Drop scheduled events (sandbox reset): they belong to the forgotten state."""
@@ -168,6 +181,4 @@ class Webhook:
     def close(self) -> None:
         with self._wake:
             self._closed = True
-            self._wake.notify()
-        if self._senders is not None:
-            self._senders.shutdown(wait=False, cancel_futures=True)
+            self._wake.notify_all()
