@@ -29,8 +29,8 @@ def record_alert(config: Config, redis: RedisClient, queue: DurableQueue, payloa
 
     Returns the recipients (their follower record, role); none means the number is not
     registered. The caller warns them (``alerts.delivery``) and queues ``enqueue_warning`` for
-    anyone it could not. Three round trips when nobody has an officer (this runs for every
-    alert): independent reads and writes share a non-transactional pipeline, which Redis
+    anyone it could not. Three round trips, and one more (a single HMGET) when recipients
+    have officers (this runs for every alert): independent reads and writes share a non-transactional pipeline, which Redis
     Cluster splits per node.
     """
     store = AlertStore(redis, config.alerts.retention_days * 86400)
@@ -117,12 +117,11 @@ def _record_unregistered(store: AlertStore, redis: RedisClient, alert_id: str,
 def _officers_and_stations(redis: RedisClient,
                            followers: list[Follower]) -> tuple[list[str], list[str]]:
     """The recipients' community officers and their stations, each once, in order."""
-    from registration.directory import get_officer
+    from registration.directory import get_officers
 
     officers = list(dict.fromkeys(f.officer for f in followers if f.officer))
     stations: list[str] = []
-    for officer_id in officers:
-        officer = get_officer(redis, officer_id)
+    for officer in get_officers(redis, officers):
         if officer is not None and officer.station_id and officer.station_id not in stations:
             stations.append(officer.station_id)
     return officers, stations

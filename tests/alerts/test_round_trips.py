@@ -12,6 +12,7 @@ from typing import Any
 
 import redis as redis_lib
 
+from registration.directory import Officer, Station, save_officer, save_station
 from store import keys
 from store.streams import DurableQueue, process
 from tests.alerts.conftest import alert_body
@@ -95,3 +96,18 @@ def test_alert_for_an_unregistered_number_costs_the_worker_five_round_trips(live
     assert live.redis.hget(keys.alert("a1"), "status") == "unregistered"
     # Intake's first two; the once-only flag, then the count with the day index; XACK.
     assert len(made) <= 2 + 2 + ACK_TRIPS, " ".join(made)
+
+
+def test_recipients_officers_are_read_in_one_more_round_trip_however_many(live, redis_url):
+    save_station(live.redis, Station("s1", "城东派出所"))
+    save_station(live.redis, Station("s2", "城西派出所"))
+    save_officer(live.redis, Officer("o1", "张警官", "010001", "s1"))
+    save_officer(live.redis, Officer("o2", "李警官", "010002", "s2"))
+    live.follower(phone=PHONE, scene="o:o1")
+    live.follower(guards=PHONE, scene="o:o2")
+    ctx, trips = counting_worker(live, redis_url)
+    warm_up(live, ctx, trips)
+    live.post(alert_body("a1"))
+    made = run_received_job(live, ctx, trips)
+    assert live.redis.hget(keys.alert("a1"), "stations") == "s1,s2"
+    assert len(made) <= INTAKE_TRIPS + 1 + 2 * PER_PERSON_TRIPS + ACK_TRIPS, " ".join(made)
