@@ -30,8 +30,8 @@ def record_alert(config: Config, redis: RedisClient, queue: DurableQueue, payloa
     Returns the recipients (their follower record, role); none means the number is not
     registered. The caller warns them (``alerts.delivery``) and queues ``enqueue_warning`` for
     anyone it could not. Three round trips, and one more (a single HMGET) when recipients
-    have officers (this runs for every alert): independent reads and writes share a non-transactional pipeline, which Redis
-    Cluster splits per node.
+    have officers (this runs for every alert): independent reads and writes share a
+    non-transactional pipeline, which Redis Cluster splits per node.
     """
     store = AlertStore(redis, config.alerts.retention_days * 86400)
     directory = FollowerDirectory(redis, PhoneVault.from_config(config.privacy))
