@@ -49,10 +49,10 @@ def record_alert(config: Config, redis: RedisClient, queue: DurableQueue, payloa
     # 2: the risk-list sighting (first run only) and each candidate's own records.
     pipe = redis.pipeline(transaction=False)
     if feed_risk and payload.get("counterpart"):
-        from intel.risklist import record_counterpart_commands
+        from intel.risklist import record_counterpart_commands, risk_key
 
-        record_counterpart_commands(pipe, payload["counterpart"], payload["fraud_type"],
-                                    payload["source"], now)
+        record_counterpart_commands(pipe, risk_key(config.privacy), payload["counterpart"],
+                                    payload["fraud_type"], payload["source"], now)
     reads = directory.candidate_commands(lookup, owner, guardians, pipe)
     replies = pipe.execute()
     recipients = reads.recipients(replies[len(replies) - reads.size:])

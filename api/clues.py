@@ -87,7 +87,8 @@ def review_clue(clue_id: str) -> Any:
 @bp.get("/risk")
 @require_role("duty")
 def risk_record() -> Any:
-    record = risklist.lookup(_redis(), request.args.get("value", ""))
+    record = risklist.lookup(_redis(), risklist.risk_key(_config().privacy),
+                             request.args.get("value", ""))
     if record is None:
         abort(404)
     return jsonify(record)

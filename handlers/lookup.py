@@ -30,7 +30,7 @@ def lookup_reply(ctx: Any, value: str) -> str:
     normalized = risklist.normalize(value)
     if normalized is None:
         return ctx.reply("lookup_invalid")
-    record = risklist.lookup(ctx.redis, value)
+    record = risklist.lookup(ctx.redis, risklist.risk_key(ctx.config.privacy), value)
     if record is None:
         return ctx.reply("lookup_miss", value=normalized.display)
     return hit_reply(ctx, record)

@@ -20,7 +20,8 @@ MAX_ADVICE = 2
 
 
 def check(ctx: Any, text: str) -> CheckResult:
-    return check_text(text, ctx.library, risk_lookup=risklist.lookup_fn(ctx.redis))
+    return check_text(text, ctx.library, risk_lookup=risklist.lookup_fn(
+        ctx.redis, risklist.risk_key(ctx.config.privacy)))
 
 
 def verdict_reply(ctx: Any, result: CheckResult) -> str:
@@ -53,7 +54,7 @@ def check_free_text(msg: Any, ctx: Any) -> str:
     value = text if risklist.normalize(text) is not None else bare_value(text)
     if value is not None:
         # A forwarded bare number or link: the risk list first, then the link's own signals.
-        record = risklist.lookup(ctx.redis, value)
+        record = risklist.lookup(ctx.redis, risklist.risk_key(ctx.config.privacy), value)
         if record is not None:
             return hit_reply(ctx, record)
         result = check(ctx, text)

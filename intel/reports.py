@@ -223,7 +223,8 @@ def review_clue(redis: RedisClient, config: Config, clue_id: str, *, decision: s
                 continue
     # After the clue is decided: a crash here loses a promotion, never promotes twice.
     for value in chosen:
-        risklist.promote(redis, value, fraud_type, reviewer, now, clue_id=clue_id)
+        risklist.promote(redis, risklist.risk_key(config.privacy), value, fraud_type, reviewer,
+                         now, clue_id=clue_id)
     result = get_clue(redis, config, clue_id)
     assert result is not None
     return result

@@ -4,9 +4,11 @@ Each value is one Redis hash (``store.keys.risk_entry``) holding how often it wa
 first and last, a count per fraud type and per source, and whether staff confirmed it. The key is
 a digest of the normalised value, so ``+86 138-1234-5678`` and ``13812345678`` meet, as do
 ``https://www.Fake-ETC.cn/x`` and ``fake-etc.cn``. Numbers are not kept in plain text: the hash
-stores a masked form for display (the one who asks already knows the number). The digest is
-unkeyed because alert ingest and the bot must agree on it without sharing a secret; the values
-are suspected fraud counterparts, not followers' numbers, which stay in ``store.phones``.
+stores a masked form for display (the one who asks already knows the number), and the digest is
+keyed (HMAC with ``risk_key``, derived from the phone lookup key), because a plain digest of a
+number is no secret: the 10^10 possible numbers can be hashed in minutes. Alert intake, the bot
+and the console all run with the same configuration, so they agree on the key; rotating
+``privacy.phone_hmac_key`` starts a new list (docs/deploy.md).
 
 All writes touch a single key, so they are cluster-safe without a hash tag.
 """
@@ -14,10 +16,12 @@ All writes touch a single key, so they are cluster-safe without a hash tag.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from config import PrivacyConfig
 from intel.normalize import fold
 from store import keys
 from store.phones import InvalidPhone, mask, normalize_mobile
@@ -59,9 +63,9 @@ class Normalized:
     kind: str
     value: str
 
-    @property
-    def digest(self) -> str:
-        return hashlib.sha256(f"{self.kind}:{self.value}".encode()).hexdigest()[:32]
+    def digest(self, key: bytes) -> str:
+        return hmac.new(key, f"{self.kind}:{self.value}".encode(),
+                        hashlib.sha256).hexdigest()[:32]
 
     @property
     def display(self) -> str:
@@ -70,6 +74,12 @@ class Normalized:
         if self.kind == "number":
             return self.value[:3] + "****" + self.value[-2:] if len(self.value) > 6 else "****"
         return self.value
+
+
+def risk_key(privacy: PrivacyConfig) -> bytes:
+    """The risk list's digest key: derived from the phone lookup key, never equal to it."""
+    return hmac.new(privacy.phone_hmac_key.encode("utf-8"), b"endfraud risk list v1",
+                    hashlib.sha256).digest()
 
 
 def normalize(value: str) -> Normalized | None:
@@ -108,19 +118,19 @@ def _normalize_link(text: str) -> Normalized | None:
     return Normalized("domain", host)
 
 
-def record_counterpart(redis: RedisClient, value: str, fraud_type: str, source: str,
-                       now: float) -> int | None:
+def record_counterpart(redis: RedisClient, key: bytes, value: str, fraud_type: str,
+                       source: str, now: float) -> int | None:
     """Count one sighting of ``value`` (from an alert or a reviewed report); returns the new count,
     or None when the value is not a number, URL or domain."""
     pipe = redis.pipeline(transaction=False)
-    if not record_counterpart_commands(pipe, value, fraud_type, source, now):
+    if not record_counterpart_commands(pipe, key, value, fraud_type, source, now):
         return None
     (count,) = pipe.execute()
     return int(count)
 
 
-def record_counterpart_commands(pipe: Any, value: str, fraud_type: str, source: str,
-                                now: float) -> bool:
+def record_counterpart_commands(pipe: Any, key: bytes, value: str, fraud_type: str,
+                                source: str, now: float) -> bool:
     """``record_counterpart`` queued on the caller's pipeline (its reply is the new count);
     False, with nothing queued, when the value is not a number, URL or domain.
 
@@ -131,30 +141,31 @@ def record_counterpart_commands(pipe: Any, value: str, fraud_type: str, source: 
     fraud_type = fraud_type if _TYPE_ID.match(fraud_type or "") else "other"
     source = (source or "").lower()
     source = source if _SOURCE.match(source) else "other"
-    pipe.execute_command("EVAL", _RECORD, 1, keys.risk_entry(normalized.digest), str(int(now)),
+    pipe.execute_command("EVAL", _RECORD, 1, keys.risk_entry(normalized.digest(key)),
+                         str(int(now)),
                          normalized.kind, normalized.display, fraud_type, source)
     return True
 
 
-def promote(redis: RedisClient, value: str, fraud_type: str, reviewer: str, now: float,
-            clue_id: str = "") -> int | None:
+def promote(redis: RedisClient, key: bytes, value: str, fraud_type: str, reviewer: str,
+            now: float, clue_id: str = "") -> int | None:
     """A reviewed clue enters the list as a confirmed sighting (staff confirmed it)."""
     normalized = normalize(value)
     if normalized is None:
         return None
-    count = record_counterpart(redis, value, fraud_type, "report", now)
-    redis.hset(keys.risk_entry(normalized.digest),
+    count = record_counterpart(redis, key, value, fraud_type, "report", now)
+    redis.hset(keys.risk_entry(normalized.digest(key)),
                mapping={"confirmed_by": reviewer, "confirmed_at": str(int(now)),
                         "confirmed_clue": clue_id})
     return count
 
 
-def lookup(redis: RedisClient, value: str) -> dict[str, Any] | None:
+def lookup(redis: RedisClient, key: bytes, value: str) -> dict[str, Any] | None:
     """How often ``value`` was seen, first/last seen (unix s), main fraud type; None if never."""
     normalized = normalize(value)
     if normalized is None:
         return None
-    raw = redis.hgetall(keys.risk_entry(normalized.digest))
+    raw = redis.hgetall(keys.risk_entry(normalized.digest(key)))
     if not raw:
         return None
     return summarize(raw)
@@ -179,6 +190,6 @@ def summarize(raw: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def lookup_fn(redis: RedisClient) -> Any:
+def lookup_fn(redis: RedisClient, key: bytes) -> Any:
     """``risk_lookup`` for ``intel.scamcheck.check_text``: value → record or None."""
-    return lambda value: lookup(redis, value)
+    return lambda value: lookup(redis, key, value)

@@ -10,6 +10,7 @@ import redis as redis_lib
 from hypothesis import HealthCheck, settings
 
 from config import EXAMPLE_CONFIG, Config, load_config
+from intel.risklist import risk_key
 from tests import servers
 from tests.staff import sign_in
 
@@ -61,6 +62,10 @@ def make_config(redis_url: str = "", **sections: dict) -> Config:
     for name, values in sections.items():
         merged.setdefault(name, {}).update(values)
     return base.replace(**merged)
+
+
+# The risk list's digest key under the test config (what the app and worker derive from it).
+RISK_KEY = risk_key(make_config().privacy)
 
 
 @pytest.fixture

@@ -77,7 +77,8 @@ def _read(job_: Job, ctx: WorkerContext) -> Outcome:
                        threads=settings.ocr_threads)
     lines = reading.paragraphs
     verdict = judge(lines, ctx.library, ctx.config.service.public_url,
-                    risk_lookup=risklist.lookup_fn(ctx.redis))
+                    risk_lookup=risklist.lookup_fn(ctx.redis,
+                                                   risklist.risk_key(ctx.config.privacy)))
     fraud_type = verdict.result.fraud_type if verdict.result and verdict.result.fraud else ""
     return Outcome("read" if lines else "no_text", verdict.reply, verdict.fields,
                    reading.text, len(lines), reading.elapsed_ms, fraud_type or "")

@@ -90,9 +90,9 @@ def test_revealing_the_number_to_call_is_audited(client, redis, config):
 
 def test_counterpart_feeds_the_risk_list(client, redis, config):
     ingest_and_record(client, redis, config, counterpart="https://fake-police.cn/case")
-    from intel.risklist import lookup
+    from intel.risklist import lookup, risk_key
 
-    record = lookup(redis, "fake-police.cn")
+    record = lookup(redis, risk_key(config.privacy), "fake-police.cn")
     assert record is not None and record["fraud_type"] == "police"
 
 

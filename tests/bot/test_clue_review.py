@@ -7,6 +7,7 @@ import pytest
 from console import audit
 from intel import reports, risklist
 from tests.bot.conftest import staff_client
+from tests.conftest import RISK_KEY
 
 
 @pytest.fixture
@@ -34,7 +35,8 @@ def test_promoting_a_clue_puts_its_values_on_the_risk_list(duty, clue_id, redis)
 
     assert response.status_code == 200
     assert response.get_json()["status"] == "promoted"
-    number, site = risklist.lookup(redis, "17012345678"), risklist.lookup(redis, "fake-gov.top")
+    number = risklist.lookup(redis, RISK_KEY, "17012345678")
+    site = risklist.lookup(redis, RISK_KEY, "fake-gov.top")
     assert number is not None and number["confirmed"] is True
     assert site is not None and site["fraud_type"] == "police"
 
@@ -50,7 +52,7 @@ def test_staff_may_promote_only_some_of_the_values(duty, clue_id, redis):
     duty.post(f"/api/v1/clues/{clue_id}/review",
               json={"decision": "promote", "fraud_type": "police", "values": ["17012345678"]})
 
-    assert risklist.lookup(redis, "fake-gov.top") is None
+    assert risklist.lookup(redis, RISK_KEY, "fake-gov.top") is None
 
 
 def test_values_the_clue_does_not_hold_are_refused(duty, clue_id, redis):
@@ -58,14 +60,14 @@ def test_values_the_clue_does_not_hold_are_refused(duty, clue_id, redis):
                          json={"decision": "promote", "values": ["13900000000"]})
 
     assert response.status_code == 422
-    assert risklist.lookup(redis, "13900000000") is None
+    assert risklist.lookup(redis, RISK_KEY, "13900000000") is None
 
 
 def test_dismissing_leaves_the_risk_list_alone_and_empties_the_queue(duty, clue_id, redis):
     response = duty.post(f"/api/v1/clues/{clue_id}/review", json={"decision": "dismiss"})
 
     assert response.get_json()["status"] == "dismissed"
-    assert risklist.lookup(redis, "17012345678") is None
+    assert risklist.lookup(redis, RISK_KEY, "17012345678") is None
     assert duty.get("/api/v1/clues").get_json()["clues"] == []
 
 
@@ -109,7 +111,7 @@ def test_unknown_clue_is_404(duty, redis):
 
 
 def test_risk_record_api_shows_the_masked_entry(duty, redis):
-    risklist.record_counterpart(redis, "17012345678", "police", "alert", now=1000)
+    risklist.record_counterpart(redis, RISK_KEY, "17012345678", "police", "alert", now=1000)
 
     record = duty.get("/api/v1/risk", query_string={"value": "17012345678"}).get_json()
 
@@ -126,5 +128,5 @@ def test_filing_listing_and_reviewing_clues_work_on_a_cluster(cluster_redis, con
                         now=2000, fraud_type="police")
 
     assert reports.list_clues(cluster_redis, config) == []
-    record = risklist.lookup(cluster_redis, "17012345678")
+    record = risklist.lookup(cluster_redis, RISK_KEY, "17012345678")
     assert record is not None and record["confirmed"] is True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.dialogs import current_dialog
 from intel import risklist
+from tests.conftest import RISK_KEY
 
 
 class Ctx:
@@ -12,7 +13,8 @@ class Ctx:
 
 
 def test_lookup_command_reports_count_last_seen_and_type(phone, redis):
-    risklist.record_counterpart(redis, "400-123-4567", "ecommerce_cs", "alert", now=1_700_000_000)
+    risklist.record_counterpart(redis, RISK_KEY,
+                                "400-123-4567", "ecommerce_cs", "alert", now=1_700_000_000)
 
     reply = phone.say("查号 4001234567")
 
@@ -31,7 +33,8 @@ def test_lookup_of_something_that_is_no_number_or_link_explains_the_format(phone
 
 
 def test_lookup_menu_asks_and_the_next_message_is_looked_up(phone, redis):
-    risklist.record_counterpart(redis, "fake-bank.top", "phishing_link", "alert", now=1_700_000_000)
+    risklist.record_counterpart(redis, RISK_KEY,
+                                "fake-bank.top", "phishing_link", "alert", now=1_700_000_000)
 
     phone.click("LOOKUP")
     reply = phone.say("www.fake-bank.top")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from intel import risklist
+from tests.conftest import RISK_KEY
 
 POLICE_SCRIPT = ("您好，我是市公安局民警，你的身份信息涉嫌洗钱案件，已被立案调查。"
                  "为证明清白，请把资金转入安全账户配合资金清查，此案保密不能告诉家人。")
@@ -36,7 +37,8 @@ def test_an_ordinary_message_says_no_known_pattern_and_how_to_verify(phone, libr
 
 
 def test_a_number_on_the_risk_list_flags_the_text_it_is_in(phone, redis):
-    risklist.record_counterpart(redis, "17012345678", "investment", "alert", now=time.time())
+    risklist.record_counterpart(redis, RISK_KEY,
+                                "17012345678", "investment", "alert", now=time.time())
 
     reply = phone.say("刚才有个人加我说带我赚钱，电话17012345678")
 
@@ -45,8 +47,8 @@ def test_a_number_on_the_risk_list_flags_the_text_it_is_in(phone, redis):
 
 
 def test_a_forwarded_bare_number_on_the_list_gets_its_risk_record(phone, redis):
-    risklist.record_counterpart(redis, "17012345678", "police", "alert", now=time.time())
-    risklist.record_counterpart(redis, "17012345678", "police", "alert", now=time.time())
+    risklist.record_counterpart(redis, RISK_KEY, "17012345678", "police", "alert", now=time.time())
+    risklist.record_counterpart(redis, RISK_KEY, "17012345678", "police", "alert", now=time.time())
 
     reply = phone.say("170 1234 5678")
 

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from registration import binding
+from tests.conftest import RISK_KEY
 from tests.registration.conftest import last_code, sms_count
 
 PHONE = "13912345678"
@@ -68,7 +69,8 @@ def test_digits_of_other_scripts_are_not_a_number(citizen, worker, sbx):
 def test_lookup_of_a_full_width_number_finds_the_ascii_record(citizen, redis):
     from intel import risklist
 
-    risklist.record_counterpart(redis, "13912345678", "impersonation", "test", 1_700_000_000)
+    risklist.record_counterpart(redis, RISK_KEY,
+                                "13912345678", "impersonation", "test", 1_700_000_000)
     reply = citizen.send("查号 " + _full_width("139 1234 5678"))
     assert "风险库中有记录" in reply
 
