@@ -88,6 +88,19 @@ end
 return 0
 """
 
+# ``_ADVANCE`` plus the timeline entry that records it (trimmed and kept like ``update``'s).
+_ADVANCE_LOGGED = """
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if v and string.sub(v, 1, string.len(ARGV[2])) == ARGV[2] then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+  redis.call('RPUSH', KEYS[2], ARGV[4])
+  redis.call('LTRIM', KEYS[2], -tonumber(ARGV[5]), -1)
+  redis.call('EXPIRE', KEYS[2], ARGV[6])
+  return 1
+end
+return 0
+"""
+
 # The first warning that went out: stamp it and, unless an answer beat it, mark the alert warned.
 _FIRST_SENT = """
 if redis.call('HSETNX', KEYS[1], 'first_sent_ms', ARGV[1]) == 0 then return 0 end
@@ -533,6 +546,19 @@ class AlertStore:
         distinct = [self.redis.pfcount(keys.alert_unregistered_numbers(day)) for day in days]
         return [{"day": day, "alerts": int(c or 0), "numbers": int(n or 0)}
                 for day, c, n in zip(days, counts, distinct, strict=True)]
+
+    # -- delivery receipts ---------------------------------------------------------------------
+
+    def advance_logged(self, alert_id: str, field: str, from_state: str, marker: Marker, *,
+                       event: str, actor: str, at_ms: int, **detail: Any) -> bool:
+        """``advance``, and when it moved the marker, ``update``'s timeline entry, in one script:
+        the hash and its timeline share the alert's hash tag, so this is one round trip and
+        cluster-safe. False (and no entry) when the marker was not in ``from_state``."""
+        script = self.redis.register_script(_ADVANCE_LOGGED)
+        return bool(script(keys=[keys.alert(alert_id), keys.alert_timeline(alert_id)],
+                           args=[field, from_state + "|", marker.pack(),
+                                 _entry(event, actor, at_ms, **detail), MAX_TIMELINE_ENTRIES,
+                                 self.retention_s]))
 
 
 def _entry(event: str, actor: str, at_ms: int, **detail: Any) -> str:

@@ -26,7 +26,9 @@ def template_send_finished(msg: Any, ctx: Any) -> None:
     store = AlertStore(ctx.redis, ctx.config.alerts.retention_days * 86400)
     at_ms = int(ctx.now() * 1000)
     target = store.msgid_target(msgid)
-    if target and confirm_delivery(store, ctx.redis, target[0], target[1], msgid, status, at_ms):
+    # The delivery tally rides the webhook's record of its answer (ctx.after_answer).
+    if target and confirm_delivery(store, ctx.redis, target[0], target[1], msgid, status, at_ms,
+                                   client=ctx.after_answer):
         return None
     marker = store.marker(*target) if target else None
     if marker is not None and marker.state in ("delivered", "undelivered"):
@@ -41,5 +43,6 @@ def template_send_finished(msg: Any, ctx: Any) -> None:
     marker = store.marker(*target) if target else None
     if (target and marker is not None and marker.state == "sent"
             and store.claim_finish(msg.source, msgid) is not None):
-        confirm_delivery(store, ctx.redis, target[0], target[1], msgid, status, at_ms)
+        confirm_delivery(store, ctx.redis, target[0], target[1], msgid, status, at_ms,
+                         client=ctx.after_answer)
     return None
