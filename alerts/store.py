@@ -560,6 +560,19 @@ class AlertStore:
                                  _entry(event, actor, at_ms, **detail), MAX_TIMELINE_ENTRIES,
                                  self.retention_s]))
 
+    @staticmethod
+    def msgid_key(msgid: str) -> str:
+        """Where ``map_msgid`` keeps a template msgid's alert (for a caller reading it early)."""
+        return keys.alert_msgid(msgid)
+
+    @staticmethod
+    def parse_msgid_target(value: str | None) -> tuple[str, str] | None:
+        """``msgid_target`` from the value read at ``msgid_key``."""
+        if not value:
+            return None
+        alert_id, _, field = value.partition(" ")
+        return alert_id, field
+
 
 def _entry(event: str, actor: str, at_ms: int, **detail: Any) -> str:
     return json.dumps({"at_ms": int(at_ms), "event": event, "actor": actor, "detail": detail},

@@ -26,6 +26,8 @@ class HandlerContext:
     # the webhook): writes that only have to follow the handling (a tally) can ride that round
     # trip. Discarded, with the answer, if the handler fails.
     after_answer: Any = None
+    # Key -> value of what the handler asked the webhook to read for it (``Registry.on_event``).
+    prefetched: dict[str, Any] = field(default_factory=dict)
 
     def now(self) -> float:
         return self.clock()

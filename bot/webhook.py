@@ -90,11 +90,13 @@ def make_blueprint(registry: Registry) -> Blueprint:
         dedup = keys.webhook_dedup(inbound.dedup_key(message))
         nonce_key, nonce_ttl_s = _nonce_record(request.args, config.wechat.timestamp_window_s)
         # One round trip: record the signed nonce, claim the message and read what routing and
-        # the reply may need: an open dialog (only text routes through one, bot.registry) and,
-        # for what answers the follower, the content revision (so the cached library needs no
-        # round trip of its own; a handler of a platform notice that wants it reads it then).
+        # the reply may need: an open dialog (only text routes through one, bot.registry), for
+        # what answers the follower the content revision (so the cached library needs no round
+        # trip of its own; a handler of a platform notice that wants it reads it then), and the
+        # keys the event's handler asked for (a receipt's msgid).
         is_text = message.type == "text"
         is_user_action = message.type != "event" or message.event not in NOT_USER_ACTIONS
+        wanted = registry.reads(message)
         pipe = redis.pipeline(transaction=False)
         pipe.set(nonce_key, parsed.digest, nx=True, ex=nonce_ttl_s)
         pipe.set(dedup, PENDING, nx=True, ex=config.wechat.dedup_ttl_s)
@@ -102,10 +104,13 @@ def make_blueprint(registry: Registry) -> Blueprint:
             pipe.hget(keys.dialog(message.source), DIALOG_NAME)
         if is_user_action:
             pipe.get(keys.content_revision())
+        for key in wanted:
+            pipe.get(key)
         first_use, claimed, *read = pipe.execute()
         dialog_name = read.pop(0) if is_text else None
         if is_user_action:
             ctx.content_revision = read.pop(0)
+        ctx.prefetched = dict(zip(wanted, read, strict=True))
         if not first_use and redis.get(nonce_key) != parsed.digest:
             # The signature never covers the body: one triple from an access log could carry
             # any message inside the window. The same body again is WeChat's retry (below it

@@ -19,13 +19,20 @@ from store.replication import Replication
 from telemetry import metrics
 
 
-@registry.on_event("templatesendjobfinish")
+def _msgid_key(msg: Any) -> list[str]:
+    """Which warning the receipt is for: read in the webhook's first round trip."""
+    return [AlertStore.msgid_key(str(msg.id))]
+
+
+@registry.on_event("templatesendjobfinish", reads=_msgid_key)
 def template_send_finished(msg: Any, ctx: Any) -> None:
     msgid = str(msg.id)
     status = str(getattr(msg, "status", "") or "")
     store = AlertStore(ctx.redis, ctx.config.alerts.retention_days * 86400)
     at_ms = int(ctx.now() * 1000)
-    target = store.msgid_target(msgid)
+    key = AlertStore.msgid_key(msgid)
+    target = (AlertStore.parse_msgid_target(ctx.prefetched[key]) if key in ctx.prefetched
+              else store.msgid_target(msgid))
     # The delivery tally rides the webhook's record of its answer (ctx.after_answer).
     if target and confirm_delivery(store, ctx.redis, target[0], target[1], msgid, status, at_ms,
                                    client=ctx.after_answer):
