@@ -19,7 +19,7 @@ from console import audit
 from console.auth import require_role, require_station, station_scope
 from content.store import effective_library
 from registration import directory as d
-from registration import poster, stats
+from registration import officer_link, poster, stats
 from registration.follow import community_scene, officer_scene
 from registration.qr import ensure_qr
 
@@ -174,6 +174,19 @@ def create_officer() -> Any:
 @require_role("officer")
 def edit_officer(officer_id: str) -> Any:
     return _edit(d.OFFICERS, officer_id, d.get_officer, d.save_officer)
+
+
+@bp.post("/officers/<officer_id>/link-code")
+@require_role("officer")
+def officer_link_code(officer_id: str) -> Any:
+    """A one-time code the officer sends from their own WeChat to receive escalation notices."""
+    officer = d.get_officer(_redis(), officer_id) or abort(404)
+    _scoped(officer.station_id)
+    code = officer_link.issue_code(_redis(), officer.id)
+    audit.record(_redis(), "registration.officers.link_code", officer.id,
+                 station_id=officer.station_id)
+    return {"officer_id": officer.id, "code": code, "expires_in_s": officer_link.CODE_TTL_S,
+            "message": f"{officer_link.COMMAND} {code}"}
 
 
 # -- QR posters ----------------------------------------------------------------------------------

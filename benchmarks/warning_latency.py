@@ -41,14 +41,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import requests
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from alerts.links import read_token  # noqa: E402
 from alerts.signing import signed_headers  # noqa: E402
-from benchmarks.harness import paced, percentile, wait_http  # noqa: E402
+from benchmarks.harness import KeepAlivePoster, paced, percentile, wait_http  # noqa: E402
 from config import EXAMPLE_CONFIG, load_config  # noqa: E402
 from sandbox.client import SandboxClient  # noqa: E402
 from tests.servers import free_port, start_redis, stop  # noqa: E402
@@ -200,14 +198,11 @@ def run(args: argparse.Namespace, config: Any, sbx: SandboxClient, web_url: str,
 
     # 2. warnings at a sustained rate, one alert per request.
     source, _, key = config.alerts.source_keys[0].partition(":")
-    session_local = threading.local()
+    poster = KeepAlivePoster(web_url)
 
     def post(body: bytes) -> int:
-        session = getattr(session_local, "s", None) or requests.Session()
-        session_local.s = session
         headers = signed_headers(source, key, body, time.time(), secrets.token_hex(8))
-        return session.post(web_url + "/api/v1/alerts", data=body, headers=headers,
-                            timeout=10).status_code
+        return poster.post("/api/v1/alerts", body, headers)
 
     def warnings_at(rate: float, seconds: float, prefix: str) -> dict[str, Any]:
         total = int(seconds * rate)

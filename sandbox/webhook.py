@@ -8,16 +8,15 @@ WeChat gives the server 5 s, then drops the connection and retries, three attemp
 from __future__ import annotations
 
 import heapq
+import http.client
 import itertools
 import logging
 import threading
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
-
-import requests
+from urllib.parse import urlencode, urlsplit
 
 from sandbox.wire import Envelope
 
@@ -63,15 +62,39 @@ class Webhook:
         self._order = itertools.count()
         self._generation = 0
         self._wake = threading.Condition()
-        self._timer: threading.Thread | None = None
-        self._senders: ThreadPoolExecutor | None = None
+        self._senders: list[threading.Thread] = []
+        self._leader_waiting = False
         self._closed = False
 
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = requests.Session()
-        return session
+    def _connection(self) -> http.client.HTTPConnection:
+        """This thread's keep-alive connection to the webhook.
+
+        Plain ``http.client``, not requests: the simulator stands in for WeChat, which is not on
+        our machines in production, and requests re-reads the environment (proxies, netrc) on
+        every call, a cost the warning benchmark would charge to the shared cores.
+        """
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            url = urlsplit(self.url)
+            kind = (http.client.HTTPSConnection if url.scheme == "https"
+                    else http.client.HTTPConnection)
+            connection = self._local.connection = kind(url.netloc, timeout=self.timeout_s)
+        return connection
+
+    def _post(self, params: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        url = urlsplit(self.url)
+        query = "&".join(q for q in (url.query, urlencode(params)) if q)
+        connection = self._connection()
+        try:
+            connection.request("POST", f"{url.path or '/'}?{query}", body=body,
+                               headers={"Content-Type": "text/xml; charset=utf-8"})
+            response = connection.getresponse()
+            return response.status, response.read()
+        except BaseException:
+            # A broken or timed-out connection is not reused: the next attempt opens a new one.
+            connection.close()
+            self._local.connection = None
+            raise
 
     def deliver(self, xml: str, openid: str, event: str) -> Delivery:
         """POST now, retrying like WeChat; returns once a 2xx arrives or attempts run out."""
@@ -81,15 +104,12 @@ class Webhook:
         attempt = 0
         for attempt in range(1, ATTEMPTS + 1):  # noqa: B007 - read after the loop: attempts made
             try:
-                response = self._session().post(
-                    self.url, params=params, data=body, timeout=self.timeout_s,
-                    headers={"Content-Type": "text/xml; charset=utf-8"})
-                status, content = response.status_code, response.content
+                status, content = self._post(params, body)
                 if 200 <= status < 300:
                     error = None
                     break
                 error = f"HTTP {status}"
-            except requests.RequestException as exc:
+            except (OSError, http.client.HTTPException) as exc:
                 error = type(exc).__name__
         delivery = Delivery(self.url, openid, event, error is None, attempt, status, error,
                             int((time.monotonic() - started) * 1000), content)
@@ -105,28 +125,42 @@ class Webhook:
         with self._wake:
             if self._closed:
                 return
-            if self._timer is None:
-                self._senders = ThreadPoolExecutor(EVENT_SENDERS, thread_name_prefix="sbx-cb")
-                self._timer = threading.Thread(target=self._run, name="sbx-cb-timer",
-                                               daemon=True)
-                self._timer.start()
-            heapq.heappush(self._pending, (time.monotonic() + delay_s, next(self._order),
-                                           self._generation, xml, openid, event))
-            self._wake.notify()
+            if not self._senders:
+                self._senders = [threading.Thread(target=self._run, name=f"sbx-cb-{n}",
+                                                  daemon=True) for n in range(EVENT_SENDERS)]
+                for sender in self._senders:
+                    sender.start()
+            entry = (time.monotonic() + delay_s, next(self._order), self._generation, xml,
+                     openid, event)
+            heapq.heappush(self._pending, entry)
+            if self._pending[0] is entry:
+                # A new earliest event: the sender timing the old one must look again.
+                self._wake.notify_all()
 
     def _run(self) -> None:
-        with self._wake:
-            while not self._closed:
-                if not self._pending:
-                    self._wake.wait()
-                    continue
-                due = self._pending[0][0] - time.monotonic()
-                if due > 0:
-                    self._wake.wait(due)
-                    continue
-                _, _, generation, xml, openid, event = heapq.heappop(self._pending)
-                if generation == self._generation and self._senders is not None:
-                    self._senders.submit(self.deliver, xml, openid, event)
+        """A sender: one of them (the leader) sleeps until the earliest event is due, the others
+        until they are needed, so an event costs one wake-up, not one per sender."""
+        while True:
+            with self._wake:
+                while True:
+                    if self._closed:
+                        return
+                    due = self._pending[0][0] - time.monotonic() if self._pending else None
+                    if due is not None and due <= 0:
+                        _, _, generation, xml, openid, event = heapq.heappop(self._pending)
+                        self._wake.notify()  # the next event needs a leader
+                        if generation == self._generation:
+                            break
+                        continue
+                    if self._leader_waiting:
+                        self._wake.wait()
+                        continue
+                    self._leader_waiting = True
+                    try:
+                        self._wake.wait(due)
+                    finally:
+                        self._leader_waiting = False
+            self.deliver(xml, openid, event)
 
     def cancel_pending(self) -> None:
         """Drop scheduled events (sandbox reset): they belong to the forgotten state."""
@@ -147,6 +181,4 @@ class Webhook:
     def close(self) -> None:
         with self._wake:
             self._closed = True
-            self._wake.notify()
-        if self._senders is not None:
-            self._senders.shutdown(wait=False, cancel_futures=True)
+            self._wake.notify_all()

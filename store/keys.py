@@ -287,6 +287,11 @@ def directory_sequence() -> str:
     return "reg:{dir}:seq"
 
 
+def officer_link_code(digest: str) -> str:
+    """A one-time code linking an officer's WeChat (``registration.officer_link``), by digest."""
+    return f"reg:olink:{{{digest}}}"
+
+
 def qr_codes() -> str:
     return "reg:{dir}:qr"
 

@@ -13,6 +13,23 @@
       '<a href="' + C.esc(base + "svg") + '" download="' + C.esc(kind + "-" + id) + '.svg">SVG</a></td>';
   }
 
+  /* Escalation notices reach an officer once their own WeChat is linked: staff generate a
+     one-time code, the officer sends it to the account (registration/officer_link.py). */
+  function linkCell(o) {
+    var state = o.openid ? "已绑定微信" : '<span class="muted">未绑定</span>';
+    var button = $("officers").getAttribute("data-can-edit") ?
+      ' <button type="button" class="secondary" data-link-officer="' + C.esc(o.id) + '" data-name="' + C.esc(o.name) + '">' +
+      (o.openid ? "更换微信" : "生成绑定码") + "</button>" : "";
+    return "<td>" + state + button + "</td>";
+  }
+
+  function issueLinkCode(id, name) {
+    C.api("POST", "/api/v1/officers/" + encodeURIComponent(id) + "/link-code", {}).then(function (r) {
+      C.flash(message, "请" + name + "用本人微信关注公众号后发送：" + r.message + "（" + Math.round(r.expires_in_s / 60) +
+        "分钟内有效，仅可使用一次）", true);
+    }).catch(function (e) { C.flash(message, "生成失败：" + e.message, false); });
+  }
+
   function load() {
     var station = select.value;
     var q = station ? "?station=" + encodeURIComponent(station) : "";
@@ -27,8 +44,8 @@
       }).join("") || '<tr><td colspan="3" class="muted">暂无社区</td></tr>';
       $("officers").innerHTML = r[1].officers.map(function (o) {
         return "<tr><td>" + C.esc(o.id) + "</td><td>" + C.esc(o.name) + "</td><td>" + C.esc(o.badge_no) + "</td><td>" +
-          C.esc(names[o.community_id] || "") + "</td>" + posterCells("officers", o.id) + "</tr>";
-      }).join("") || '<tr><td colspan="5" class="muted">暂无民警</td></tr>';
+          C.esc(names[o.community_id] || "") + "</td>" + linkCell(o) + posterCells("officers", o.id) + "</tr>";
+      }).join("") || '<tr><td colspan="6" class="muted">暂无民警</td></tr>';
       var oc = $("officer-community");
       if (oc) oc.innerHTML = '<option value="">（不属于社区）</option>' + communities.map(function (c) {
         return '<option value="' + C.esc(c.id) + '">' + C.esc(c.name) + "</option>";
@@ -47,6 +64,8 @@
   }
 
   document.addEventListener("click", function (ev) {
+    var officer = ev.target.getAttribute && ev.target.getAttribute("data-link-officer");
+    if (officer) { issueLinkCode(officer, ev.target.getAttribute("data-name")); return; }
     var url = ev.target.getAttribute && ev.target.getAttribute("data-preview");
     if (!url) return;
     var img = $("preview");

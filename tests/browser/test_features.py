@@ -4,6 +4,7 @@ poster (the three things the issue's proof names), each with a screenshot."""
 from __future__ import annotations
 
 import io
+import re
 import time
 import zipfile
 
@@ -98,6 +99,22 @@ def test_officer_previews_and_downloads_posters(page, live_server, staff, app, r
     names = zipfile.ZipFile(io.BytesIO(bundle.value.path().read_bytes())).namelist()
     assert sorted(names) == ["community-c1.png", "community-c1.svg",
                              "officer-o1.png", "officer-o1.svg"]
+
+
+def test_officer_generates_a_wechat_link_code_for_a_colleague(page, live_server, staff, app,
+                                                              redis):
+    d.save_station(redis, d.Station("s1", "城东派出所"))
+    d.save_officer(redis, d.Officer("o1", "王警官", "012345", "s1"))
+    staff("wang", "officer", "s1")
+    login(page, live_server, "wang")
+    page.click("nav >> text=站点与海报")
+    page.locator("#officers >> text=未绑定").wait_for()
+    page.click("#officers button[data-link-officer=o1]")
+    notice = page.locator("#message.notice")
+    notice.wait_for()
+    assert re.search(r"警员绑定 \d{8}", notice.inner_text())
+    assert [e["action"] for e in audit.entries(redis, action="registration.officers.")][:1] == \
+        ["registration.officers.link_code"]
 
 
 def test_duty_desk_sees_urgent_case_on_top_and_ticks_the_stop_payment_checklist(

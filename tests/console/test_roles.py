@@ -77,6 +77,7 @@ ENDPOINTS = [
     ("PUT", "/api/v1/communities/c1", ("officer",)),
     ("POST", "/api/v1/officers", ("officer",)),
     ("PUT", "/api/v1/officers/o1", ("officer",)),
+    ("POST", "/api/v1/officers/o1/link-code", ("officer",)),
     ("GET", "/api/v1/registration/stats", ("duty", "officer", "propaganda")),
 ]
 
