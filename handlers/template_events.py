@@ -9,6 +9,7 @@ match yet is parked for the sender (alerts.delivery) to claim.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from alerts.delivery import confirm_delivery
@@ -17,6 +18,19 @@ from bot.registry import registry
 from store.redis import ride_out_failover
 from store.replication import Replication
 from telemetry import metrics
+
+# Redis client -> retention -> store: building an AlertStore registers its scripts (a SHA1 of
+# each), so each web worker keeps one rather than building one per receipt.
+_STORES: weakref.WeakKeyDictionary[Any, dict[int, AlertStore]] = weakref.WeakKeyDictionary()
+
+
+def _store(ctx: Any) -> AlertStore:
+    retention_s = ctx.config.alerts.retention_days * 86400
+    by_retention = _STORES.setdefault(ctx.redis, {})
+    store = by_retention.get(retention_s)
+    if store is None:
+        store = by_retention[retention_s] = AlertStore(ctx.redis, retention_s)
+    return store
 
 
 def _msgid_key(msg: Any) -> list[str]:
@@ -28,7 +42,7 @@ def _msgid_key(msg: Any) -> list[str]:
 def template_send_finished(msg: Any, ctx: Any) -> None:
     msgid = str(msg.id)
     status = str(getattr(msg, "status", "") or "")
-    store = AlertStore(ctx.redis, ctx.config.alerts.retention_days * 86400)
+    store = _store(ctx)
     at_ms = int(ctx.now() * 1000)
     key = AlertStore.msgid_key(msgid)
     target = (AlertStore.parse_msgid_target(ctx.prefetched[key]) if key in ctx.prefetched
