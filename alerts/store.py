@@ -19,14 +19,13 @@ The claim is one Lua script on the alert hash, so two workers can never both sen
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from redis.exceptions import NoScriptError, WatchError
+from redis.exceptions import WatchError
 
 from alerts import answer_rules
 from store import keys
@@ -101,7 +100,6 @@ if v and string.sub(v, 1, string.len(ARGV[2])) == ARGV[2] then
 end
 return 0
 """
-_ADVANCE_LOGGED_SHA1 = hashlib.sha1(_ADVANCE_LOGGED.encode()).hexdigest()
 
 # The first warning that went out: stamp it and, unless an answer beat it, mark the alert warned.
 _FIRST_SENT = """
@@ -551,19 +549,17 @@ class AlertStore:
 
     # -- delivery receipts ---------------------------------------------------------------------
 
-    def advance_logged(self, alert_id: str, field: str, from_state: str, marker: Marker, *,
-                       event: str, actor: str, at_ms: int, **detail: Any) -> bool:
-        """``advance``, and when it moved the marker, ``update``'s timeline entry, in one script:
-        the hash and its timeline share the alert's hash tag, so this is one round trip and
-        cluster-safe. False (and no entry) when the marker was not in ``from_state``."""
-        argv = [keys.alert(alert_id), keys.alert_timeline(alert_id), field, from_state + "|",
-                marker.pack(), _entry(event, actor, at_ms, **detail), MAX_TIMELINE_ENTRIES,
-                self.retention_s]
-        # By digest, computed once: a Script object per call would hash the script every time.
-        try:
-            return bool(self.redis.evalsha(_ADVANCE_LOGGED_SHA1, 2, *argv))
-        except NoScriptError:  # a restarted or newly promoted Redis
-            return bool(self.redis.eval(_ADVANCE_LOGGED, 2, *argv))
+    def advance_logged_commands(self, alert_id: str, field: str, from_state: str,
+                                marker: Marker, pipe: Any, *, event: str, actor: str,
+                                at_ms: int, **detail: Any) -> None:
+        """``advance`` and, when it moved the marker, ``update``'s timeline entry, as one script
+        queued on the caller's pipeline (its reply: 1 if it moved the marker). The hash and its
+        timeline share the alert's hash tag, so this is cluster-safe. EVAL rather than
+        EVALSHA: a pipeline cannot recover from NOSCRIPT halfway."""
+        pipe.execute_command("EVAL", _ADVANCE_LOGGED, 2, keys.alert(alert_id),
+                             keys.alert_timeline(alert_id), field, from_state + "|",
+                             marker.pack(), _entry(event, actor, at_ms, **detail),
+                             MAX_TIMELINE_ENTRIES, self.retention_s)
 
     @staticmethod
     def msgid_key(msgid: str) -> str:

@@ -22,10 +22,6 @@ class HandlerContext:
     clock: Callable[[], float] = field(default=time.time)
     # The content revision, when the webhook already read it in its first pipeline.
     content_revision: Any = field(default=_NOT_READ)
-    # The pipeline the webhook runs right after the handler to record its answer (None outside
-    # the webhook): writes that only have to follow the handling (a tally) can ride that round
-    # trip. Discarded, with the answer, if the handler fails.
-    after_answer: Any = None
     # Key -> value of what the handler asked the webhook to read for it (``Registry.on_event``).
     prefetched: dict[str, Any] = field(default_factory=dict)
 

@@ -85,8 +85,7 @@ def make_blueprint(registry: Registry) -> Blueprint:
             box = None
 
         redis = current_app.config["REDIS"]
-        answer_pipe = redis.pipeline(transaction=False)
-        ctx = HandlerContext(config=config, redis=redis, after_answer=answer_pipe)
+        ctx = HandlerContext(config=config, redis=redis)
         dedup = keys.webhook_dedup(inbound.dedup_key(message))
         nonce_key, nonce_ttl_s = _nonce_record(request.args, config.wechat.timestamp_window_s)
         # One round trip: record the signed nonce, claim the message and read what routing and
@@ -129,9 +128,7 @@ def make_blueprint(registry: Registry) -> Blueprint:
         try:
             result = registry.dispatch(message, ctx, dialog_name)
         except Exception:
-            # Release the claim so WeChat's retry can handle the message again; what the
-            # handler queued to follow its answer goes with it.
-            answer_pipe.reset()
+            # Release the claim so WeChat's retry can handle the message again.
             redis.delete(dedup)
             log.exception("webhook: handling %s from %s failed", message.type,
                           short_id(message.source))
@@ -141,15 +138,17 @@ def make_blueprint(registry: Registry) -> Blueprint:
                      getattr(message, "event", "-"), short_id(message.source))
             result = None
         xml = _render(result, message, box)
-        # One round trip: cache the answer for WeChat's retries, note the follower's action,
-        # and whatever the handler queued to follow its answer.
-        answer_pipe.set(dedup, xml or "success", xx=True, keepttl=True)
+        # One round trip: cache the answer for WeChat's retries and note the follower's action.
+        # A plain "success" needs no copy: a retry finding the claim pending gets "success" too.
+        pipe = redis.pipeline(transaction=False)
+        if xml is not None:
+            pipe.set(dedup, xml, xx=True, keepttl=True)
         if is_user_action:
             # Any user action opens WeChat's 48 h customer-service window for this follower
             # (read by broadcasts only, so after the handler is soon enough).
-            answer_pipe.hset(keys.follower_last_active(message.source), message.source,
-                             int(ctx.now()))
-        answer_pipe.execute()
+            pipe.hset(keys.follower_last_active(message.source), message.source, int(ctx.now()))
+        if len(pipe):
+            pipe.execute()
         return _success() if xml is None else _xml_response(xml)
 
     return bp

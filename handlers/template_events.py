@@ -47,9 +47,7 @@ def template_send_finished(msg: Any, ctx: Any) -> None:
     key = AlertStore.msgid_key(msgid)
     target = (AlertStore.parse_msgid_target(ctx.prefetched[key]) if key in ctx.prefetched
               else store.msgid_target(msgid))
-    # The delivery tally rides the webhook's record of its answer (ctx.after_answer).
-    if target and confirm_delivery(store, ctx.redis, target[0], target[1], msgid, status, at_ms,
-                                   client=ctx.after_answer):
+    if target and confirm_delivery(store, ctx.redis, target[0], target[1], msgid, status, at_ms):
         return None
     marker = store.marker(*target) if target else None
     if marker is not None and marker.state in ("delivered", "undelivered"):
@@ -64,6 +62,5 @@ def template_send_finished(msg: Any, ctx: Any) -> None:
     marker = store.marker(*target) if target else None
     if (target and marker is not None and marker.state == "sent"
             and store.claim_finish(msg.source, msgid) is not None):
-        confirm_delivery(store, ctx.redis, target[0], target[1], msgid, status, at_ms,
-                         client=ctx.after_answer)
+        confirm_delivery(store, ctx.redis, target[0], target[1], msgid, status, at_ms)
     return None
