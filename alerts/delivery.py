@@ -61,6 +61,7 @@ FINISH_SETTLE_MS = 1000
 RECORD_RETRY_S = 60.0
 RECORD_RETRY_PAUSE_S = 0.5
 OFFICER = "officer"
+WARNING_LATENCY = "alerts_warning_latency_seconds"
 
 
 class RetryLater(Exception):
@@ -127,9 +128,11 @@ class Deliverer:
     # -- entry points (one per job type) -------------------------------------------------------
 
     def warn_follower(self, alert_id: str, openid: str, role: str,
-                      staff_retry: bool = False) -> str:
+                      staff_retry: bool = False, follower: Follower | None = None) -> str:
+        """``follower``: the person's record if the caller has just read it (intake has),
+        saving a round trip; read here otherwise."""
         return self._deliver(alert_id, Recipient(openid, role, recipient_field(openid)),
-                             staff_retry)
+                             staff_retry, follower)
 
     def notify_officer(self, alert_id: str, officer_id: str, reason: str) -> str:
         from registration.directory import get_officer
@@ -145,14 +148,12 @@ class Deliverer:
 
     # -- the claim and the reconciliation of unknown outcomes ----------------------------------
 
-    def _deliver(self, alert_id: str, who: Recipient, staff_retry: bool = False) -> str:
-        state = self.store.get(alert_id)
-        if not state:
-            return "gone"
+    def _deliver(self, alert_id: str, who: Recipient, staff_retry: bool = False,
+                 follower: Follower | None = None) -> str:
         now = self.now_ms()
         grace_ms = self.config.alerts.unconfirmed_resend_s * 1000
         try:
-            claim = ride_out_failover(lambda: self.store.claim(
+            claim, state = ride_out_failover(lambda: self.store.claim_with_state(
                 alert_id, who.field, now, "template", grace_ms, staff_retry,
                 replication=self.replication))
         except NotReplicated:
@@ -184,7 +185,7 @@ class Deliverer:
                 raise RetryLater("marker changed while reconciling")
             self.replication.fence(keys.alert(alert_id))
             self._log(alert_id, "resend_unconfirmed", who, channel="template")
-        return self._send_chain(alert_id, who, state)
+        return self._send_chain(alert_id, who, state, follower)
 
     def _find_receipt(self, openid: str, claimed_ms: int, now: int) -> tuple[str, str] | None:
         """(msgid, status) of a job-finish event for ``openid`` that arrived after our claim
@@ -203,11 +204,15 @@ class Deliverer:
 
     # -- the channels ---------------------------------------------------------------------------
 
-    def _send_chain(self, alert_id: str, who: Recipient, state: dict[str, str]) -> str:
+    def _send_chain(self, alert_id: str, who: Recipient, state: dict[str, str],
+                    follower: Follower | None = None) -> str:
         facts = self._facts(alert_id, state)
         transient = False
         unfollowed = False
-        follower = self.directory.get(who.openid) if who.role != OFFICER else None
+        if who.role == OFFICER:
+            follower = None
+        elif follower is None:
+            follower = self.directory.get(who.openid)
         if follower is not None and not follower.subscribed:
             unfollowed = True
         else:
@@ -355,6 +360,11 @@ class Deliverer:
         # A customer-service message is in the chat once the API accepted it.
         final = "delivered" if channel == "custom" else "sent"
         is_follower = who.role != OFFICER
+        # The claim read the alert: no first-warning stamp there means this send is very likely
+        # the first, so its latency is counted in this same trip (and taken back below in the
+        # rare case another sender stamped first meanwhile).
+        may_be_first = is_follower and "first_sent_ms" not in state
+        latency_s = warning_latency_s(state, now)
         pipe = self.redis.pipeline(transaction=False)
         if msgid:
             self.store.map_msgid(msgid, alert_id, who.field, client=pipe)
@@ -368,35 +378,45 @@ class Deliverer:
                       client=pipe)
             tallies.add(pipe, "alerts_warnings_delivered_total", channel=channel)
             metrics.WARNINGS_DELIVERED.labels(channel=channel).inc()
+        first_at: int | None = None  # where the first-warning stamp's reply is
         if is_follower:
             self.store.open_warning(who.openid, alert_id, client=pipe)
             if not state.get("answer"):
                 # NX: the first warning's deadline stands; later recipients change nothing.
                 self.store.schedule_deadline(
                     alert_id, deadline_ms(now, self.config.alerts.answer_timeout_s), client=pipe)
+            first_at = len(pipe)
             self.store.first_sent_commands(alert_id, now, pipe)
+            if may_be_first:
+                tallies.observe_commands(pipe, WARNING_LATENCY, latency_s)
         # The job-finish event may have come before we recorded the msgid: it was parked.
+        finish_at = len(pipe)
         if msgid and receipt is None:
             self.store.claim_finish_commands(who.openid, msgid, pipe)
         replies = pipe.execute()
         if msgid and receipt is None:
-            parked, claimed = replies[-2], replies[-1]
+            parked, claimed = replies[finish_at], replies[finish_at + 1]
             receipt = parked.partition("|")[2] if parked and claimed else None
-            replies = replies[:-2]
-        is_first = bool(replies[-1]) if is_follower else False
+        is_first = first_at is not None and bool(replies[first_at])
+        if is_first != may_be_first:
+            self._correct_latency_tally(is_first, latency_s)
         if is_first:
-            self._first_warning(alert_id, state, now)
+            metrics.WARNING_LATENCY.observe(latency_s)
         if receipt is not None:
             confirm_delivery(self.store, self.redis, alert_id, who.field, msgid, receipt, now)
 
-    def _first_warning(self, alert_id: str, state: dict[str, str], now: int) -> None:
-        latency_s = max(now - int(state.get("detected_ms") or now), 0) / 1000
-        tallies.observe(self.redis, "alerts_warning_latency_seconds", latency_s)
-        metrics.WARNING_LATENCY.observe(latency_s)
+    def _correct_latency_tally(self, is_first: bool, latency_s: float) -> None:
+        """Count the first warning's latency once: add it if this send was first after all,
+        take it back if another sender's was."""
+        tallies.observe(self.redis, WARNING_LATENCY, latency_s, count=1 if is_first else -1)
 
     def _mark_unsubscribed(self, alert_id: str, who: Recipient, follower: Follower) -> None:
         if follower.subscribed:
-            self.directory.save(Follower(**{**follower.__dict__, "subscribed": False}))
+            # ``follower`` may be the record intake read before earlier sends: change the
+            # current one (this path is rare; the hot path does not pay for the read).
+            current = self.directory.get(who.openid)
+            if current is not None and current.subscribed:
+                self.directory.save(Follower(**{**current.__dict__, "subscribed": False}))
         self._log(alert_id, "recipient_unfollowed", who)
 
     def _log(self, alert_id: str, event: str, who: Recipient, *, at_ms: int | None = None,
@@ -418,6 +438,11 @@ def facts_from_state(alert_id: str, state: dict[str, str],
         detected_ms=int(state.get("detected_ms") or 0),
         phone_masked=mask(vault.decrypt(state["phone_enc"])),
         received_ms=int(state.get("received_ms") or 0))
+
+
+def warning_latency_s(state: dict[str, str], now: int) -> float:
+    """Detection to this send, in seconds (pure); 0 when the source gave no detection time."""
+    return max(now - int(state.get("detected_ms") or now), 0) / 1000
 
 
 def confirm_delivery(store: AlertStore, redis: RedisClient, alert_id: str, field_name: str,

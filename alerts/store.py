@@ -70,6 +70,14 @@ if string.sub(v, 1, 12) == 'unconfirmed|' then return {'unconfirmed', v} end
 return {'done', v}
 """
 
+# The claim above, answering the alert as it was before the claim too: the sender needs it
+# for the message anyway, and this saves the round trip of reading it first.
+_CLAIM_WITH_STATE = (
+    "local function claim()" + _CLAIM + "end\n"
+    "local state = redis.call('HGETALL', KEYS[1])\n"
+    "local result = claim()\n"
+    "return {result[1], result[2], state}\n")
+
 _COMPARE_AND_SET = """
 if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
@@ -210,13 +218,17 @@ class AlertStore:
         entries = [json.loads(e) for e in self.redis.lrange(keys.alert_timeline(alert_id), 0, -1)]
         return sorted(entries, key=lambda e: e["at_ms"])
 
-    def index(self, alert_id: str, received_ms: int, day: str, stations: list[str]) -> None:
-        pipe = self.redis.pipeline(transaction=False)
+    def index(self, alert_id: str, received_ms: int, day: str, stations: list[str],
+              client: Any = None) -> None:
+        """List the alert under its day, overall and per station (with ``client``, as
+        commands queued on the caller's pipeline)."""
+        pipe = client if client is not None else self.redis.pipeline(transaction=False)
         for station in ["", *stations]:
             key = keys.alert_day_index(day, station)
             pipe.zadd(key, {alert_id: received_ms})
             pipe.expire(key, self.retention_s + 86400)
-        pipe.execute()
+        if client is None:
+            pipe.execute()
 
     def list_day(self, day: str, station: str = "", limit: int = DEFAULT_LIST_LIMIT,
                  before_ms: int | None = None) -> list[str]:
@@ -533,12 +545,15 @@ class AlertStore:
 
     # -- numbers nobody registered -------------------------------------------------------------
 
-    def count_unregistered(self, day: str, phone_key: str) -> None:
-        pipe = self.redis.pipeline(transaction=True)
+    def count_unregistered(self, day: str, phone_key: str, client: Any = None) -> None:
+        """Count an alert for a number nobody registered (with ``client``, as commands queued
+        on the caller's pipeline)."""
+        pipe = client if client is not None else self.redis.pipeline(transaction=True)
         pipe.hincrby(keys.alert_unregistered_counts(), day, 1)
         pipe.pfadd(keys.alert_unregistered_numbers(day), phone_key)
         pipe.expire(keys.alert_unregistered_numbers(day), self.retention_s)
-        pipe.execute()
+        if client is None:
+            pipe.execute()
 
     def unregistered_counts(self, days: list[str]) -> list[dict[str, Any]]:
         counts = self.redis.hmget(keys.alert_unregistered_counts(), days) if days else []
@@ -546,6 +561,40 @@ class AlertStore:
         distinct = [self.redis.pfcount(keys.alert_unregistered_numbers(day)) for day in days]
         return [{"day": day, "alerts": int(c or 0), "numbers": int(n or 0)}
                 for day, c, n in zip(days, counts, distinct, strict=True)]
+
+    # -- the warning hot path: the same operations, queued on the caller's pipeline ------------
+
+    def create_commands(self, alert_id: str, fields: Mapping[str, str | int],
+                        timeline: list[dict[str, Any]], pipe: Any) -> None:
+        """``create`` queued on a pipeline; its reply is 1 if this call created the alert.
+        EVAL rather than EVALSHA: a pipeline cannot recover from NOSCRIPT halfway."""
+        flat: list[str] = []
+        for name, value in fields.items():
+            flat += [name, str(value)]
+        pipe.execute_command("EVAL", _CREATE, 2, keys.alert(alert_id),
+                             keys.alert_timeline(alert_id), json.dumps(flat),
+                             json.dumps([_entry(**e) for e in timeline]), self.retention_s)
+
+    def set_once_commands(self, alert_id: str, field: str, value: str, pipe: Any) -> None:
+        """``set_once`` queued on a pipeline; its reply is 1 for the first caller."""
+        pipe.hsetnx(keys.alert(alert_id), field, value)
+
+    def claim_with_state(self, alert_id: str, field: str, at_ms: int, channel: str,
+                         grace_ms: int, staff_retry: bool = False,
+                         replication: Replication | None = None,
+                         ) -> tuple[Claim, dict[str, str]]:
+        """``claim``, and the alert as it was just before (``{}`` when it is gone), in the same
+        round trip and atomically with the claim."""
+        args = [field, Marker("sending", at_ms, channel).pack(), at_ms, grace_ms,
+                "1" if staff_retry else "0"]
+        key = keys.alert(alert_id)
+        pipe = (replication.pipeline(key) if replication is not None
+                else self.redis.pipeline(transaction=False))
+        pipe.execute_command("EVAL", _CLAIM_WITH_STATE, 1, key, *args)
+        ((outcome, previous, flat),) = (replication.execute(pipe) if replication is not None
+                                        else pipe.execute())
+        state = dict(zip(flat[::2], flat[1::2], strict=True))
+        return Claim(outcome, Marker.unpack(previous) if previous else None), state
 
     # -- delivery receipts ---------------------------------------------------------------------
 

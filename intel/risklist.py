@@ -112,15 +112,28 @@ def record_counterpart(redis: RedisClient, value: str, fraud_type: str, source: 
                        now: float) -> int | None:
     """Count one sighting of ``value`` (from an alert or a reviewed report); returns the new count,
     or None when the value is not a number, URL or domain."""
+    pipe = redis.pipeline(transaction=False)
+    if not record_counterpart_commands(pipe, value, fraud_type, source, now):
+        return None
+    (count,) = pipe.execute()
+    return int(count)
+
+
+def record_counterpart_commands(pipe: Any, value: str, fraud_type: str, source: str,
+                                now: float) -> bool:
+    """``record_counterpart`` queued on the caller's pipeline (its reply is the new count);
+    False, with nothing queued, when the value is not a number, URL or domain.
+
+    EVAL rather than EVALSHA: a pipeline cannot recover from NOSCRIPT (e.g. after a restart)."""
     normalized = normalize(value)
     if normalized is None:
-        return None
+        return False
     fraud_type = fraud_type if _TYPE_ID.match(fraud_type or "") else "other"
     source = (source or "").lower()
     source = source if _SOURCE.match(source) else "other"
-    count = redis.eval(_RECORD, 1, keys.risk_entry(normalized.digest), str(int(now)),
-                       normalized.kind, normalized.display, fraud_type, source)
-    return int(count)
+    pipe.execute_command("EVAL", _RECORD, 1, keys.risk_entry(normalized.digest), str(int(now)),
+                         normalized.kind, normalized.display, fraud_type, source)
+    return True
 
 
 def promote(redis: RedisClient, value: str, fraud_type: str, reviewer: str, now: float,

@@ -82,6 +82,14 @@ def get_officer(redis: RedisClient, officer_id: str) -> Officer | None:
     return _load(Officer, redis.hget(keys.directory(OFFICERS), officer_id))
 
 
+def get_officers(redis: RedisClient, officer_ids: list[str]) -> list[Officer | None]:
+    """Several officers in one round trip (HMGET), in the order asked."""
+    if not officer_ids:
+        return []
+    raws = redis.hmget(keys.directory(OFFICERS), officer_ids)
+    return [_load(Officer, raw) for raw in raws]
+
+
 def _all(redis: RedisClient, cls: type[Record], kind: str) -> list[Record]:
     records = [_load(cls, raw) for raw in redis.hgetall(keys.directory(kind)).values()]
     return sorted((r for r in records if r is not None), key=lambda r: r.id)

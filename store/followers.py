@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from store import keys
 from store.phones import PhoneVault
@@ -51,6 +52,40 @@ class Binding:
     role: str        # "owner" or "guardian"
     lookup_key: str
     masked: str      # 138****5678
+
+
+@dataclass(frozen=True)
+class CandidateReads:
+    """The followers indexed under one number, whose records were queued on a pipeline: the
+    owner's record, then each guardian's record and guarded numbers (``size`` replies)."""
+
+    lookup: str
+    owner: str                  # '' when nobody owns the number
+    guardians: tuple[str, ...]
+
+    @property
+    def size(self) -> int:
+        return (1 if self.owner else 0) + 2 * len(self.guardians)
+
+    def recipients(self, replies: list[Any]) -> list[tuple[Follower, str]]:
+        """(record, role) of every subscribed follower who still guards the number, owner
+        first, each once (pure)."""
+        assert len(replies) == self.size
+        found: list[tuple[Follower, str]] = []
+        rest = iter(replies)
+        if self.owner:
+            packed = next(rest)
+            follower = Follower.unpack(self.owner, packed) if packed else None
+            if follower and follower.subscribed and follower.own_phone == self.lookup:
+                found.append((follower, OWNER))
+        for openid in self.guardians:
+            packed, guarded = next(rest), next(rest)
+            if any(openid == f.openid for f, _ in found) or not packed:
+                continue
+            follower = Follower.unpack(openid, packed)
+            if follower.subscribed and self.lookup in (json.loads(guarded) if guarded else {}):
+                found.append((follower, GUARDIAN))
+        return found
 
 
 @dataclass
@@ -158,21 +193,31 @@ class FollowerDirectory:
     def recipients_for_phone(self, lookup: str) -> list[tuple[str, str]]:
         """(openid, role) of every subscribed follower who guards this number, owner first."""
         pipe = self.redis.pipeline(transaction=False)
+        self.phone_index_commands(lookup, pipe)
+        owner, guardians = pipe.execute()
+        pipe = self.redis.pipeline(transaction=False)
+        reads = self.candidate_commands(lookup, owner, guardians, pipe)
+        return [(f.openid, role) for f, role in reads.recipients(pipe.execute())]
+
+    def phone_index_commands(self, lookup: str, pipe: Any) -> None:
+        """Queue the reads of who is indexed under a number: replies (owner, guardians), the
+        raw values ``candidate_commands`` takes."""
         pipe.hget(keys.phone_owner(lookup), lookup)
         pipe.hget(keys.phone_guardians(lookup), lookup)
-        owner, guardians = pipe.execute()
-        recipients: list[tuple[str, str]] = []
-        if owner:
-            follower = self.get(owner)
-            if follower and follower.subscribed and follower.own_phone == lookup:
-                recipients.append((owner, OWNER))
-        for openid in (guardians or "").split(","):
-            if not openid or any(openid == r[0] for r in recipients):
-                continue
-            follower = self.get(openid)
-            if follower and follower.subscribed and lookup in self._guarded(openid):
-                recipients.append((openid, GUARDIAN))
-        return recipients
+
+    def candidate_commands(self, lookup: str, owner: str | None, guardians: str | None,
+                           pipe: Any) -> CandidateReads:
+        """Queue the reads that check each indexed candidate against their own record (the
+        index may be stale, see the module docstring); ``CandidateReads.recipients`` takes the
+        replies. One round trip for the whole family instead of one or two per person."""
+        reads = CandidateReads(lookup, owner or "",
+                               tuple(o for o in (guardians or "").split(",") if o))
+        if reads.owner:
+            pipe.hget(keys.follower_records(reads.owner), reads.owner)
+        for openid in reads.guardians:
+            pipe.hget(keys.follower_records(openid), openid)
+            pipe.hget(keys.follower_guarded(openid), openid)
+        return reads
 
     # -- scanning ------------------------------------------------------------------------------
 

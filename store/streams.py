@@ -165,10 +165,19 @@ class DurableQueue:
             deliveries=deliveries,
         )
 
-    def read(self, consumer: str, count: int = 10, block_ms: int | None = None) -> list[Job]:
+    def read(self, consumer: str, count: int = 10, block_ms: int | None = None,
+             acks: list[str] | None = None) -> list[Job]:
+        """New entries for ``consumer``; ``acks`` (entry ids of finished jobs) are acknowledged
+        in the same round trip, before the read blocks."""
         block = self.config.block_ms if block_ms is None else block_ms
-        reply = self.redis.xreadgroup(GROUP, consumer, {self.stream: ">"}, count=count,
-                                      block=block or None)
+        if acks:
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.xack(self.stream, GROUP, *acks)
+            pipe.xreadgroup(GROUP, consumer, {self.stream: ">"}, count=count, block=block or None)
+            reply = pipe.execute()[1]
+        else:
+            reply = self.redis.xreadgroup(GROUP, consumer, {self.stream: ">"}, count=count,
+                                          block=block or None)
         jobs = []
         for _stream, entries in reply or []:
             for entry_id, fields in entries:
@@ -216,19 +225,22 @@ def default_consumer_name() -> str:
     return f"{socket.gethostname()}:{threading.get_native_id()}:{uuid.uuid4().hex[:6]}"
 
 
-def process(queue: DurableQueue, job: Job, handle: JobHandler) -> None:
-    """Run one job: ack on success, dead-letter on permanent failure or too many deliveries.
+def process(queue: DurableQueue, job: Job, handle: JobHandler,
+            ack: Callable[[Job], None] | None = None) -> None:
+    """Run one job: ack on success (``queue.ack``, or ``ack`` to defer it), dead-letter on
+    permanent failure or too many deliveries.
 
     Every log line written meanwhile carries the job id (and the alert id of alert jobs)."""
     alert_id = job.payload.get("alert_id") if isinstance(job.payload, dict) else None
     with logs.context(job_id=job.job_id, alert_id=str(alert_id) if alert_id else None):
         started = time.perf_counter()
-        outcome = _process(queue, job, handle)
+        outcome = _process(queue, job, handle, ack or queue.ack)
         metrics.JOB_DURATION.labels(queue=queue.name).observe(time.perf_counter() - started)
         metrics.JOBS.labels(queue=queue.name, outcome=outcome).inc()
 
 
-def _process(queue: DurableQueue, job: Job, handle: JobHandler) -> str:
+def _process(queue: DurableQueue, job: Job, handle: JobHandler,
+             ack: Callable[[Job], None]) -> str:
     if job.deliveries > queue.config.max_deliveries:
         log.warning("job %s (%s) dead-lettered after %d deliveries",
                     job.job_id, job.type, job.deliveries)
@@ -244,7 +256,7 @@ def _process(queue: DurableQueue, job: Job, handle: JobHandler) -> str:
         # Left pending on purpose: reclaimed after reclaim_idle_s, counted towards max_deliveries.
         log.exception("job %s (%s) failed; will be retried", job.job_id, job.type)
         return "retry"
-    queue.ack(job)
+    ack(job)
     return "done"
 
 
@@ -294,6 +306,7 @@ def consume(queue: DurableQueue, handle: JobHandler, stop: threading.Event,
     """
     consumer = consumer or default_consumer_name()
     progress = progress or Progress()
+    acks = DeferredAcks()
     width = max(queue.config.concurrency, 1)
     inflight: dict[Future[None], float] = {}  # job → when it started (monotonic s)
     group_ready = False
@@ -303,7 +316,8 @@ def consume(queue: DurableQueue, handle: JobHandler, stop: threading.Event,
 
         def run(jobs: list[Job]) -> None:
             for job in jobs:
-                inflight[pool.submit(_process_safely, queue, job, handle)] = time.monotonic()
+                inflight[pool.submit(_process_safely, queue, job, handle,
+                                     acks.add)] = time.monotonic()
 
         def round_done() -> None:
             for future in [f for f in inflight if f.done()]:
@@ -327,10 +341,17 @@ def consume(queue: DurableQueue, handle: JobHandler, stop: threading.Event,
                     queue.ensure_group()
                     group_ready = True
                 if time.monotonic() >= next_reclaim:
+                    # Ack what finished first, or we would reclaim our own finished jobs.
+                    acks.flush(queue)
                     run(queue.reclaim(consumer, count=width - len(inflight)))
                     next_reclaim = time.monotonic() + reclaim_every_s
                 if len(inflight) < width:
-                    run(queue.read(consumer, count=width - len(inflight)))
+                    taken = acks.take()
+                    try:
+                        run(queue.read(consumer, count=width - len(inflight), acks=taken))
+                    except BaseException:
+                        acks.put_back(taken)  # XACK is idempotent: sending them again is safe
+                        raise
                 round_done()
                 failures = 0
             except Exception as exc:  # noqa: BLE001 - a consumer must outlive any single failure
@@ -342,11 +363,54 @@ def consume(queue: DurableQueue, handle: JobHandler, stop: threading.Event,
                             queue.name, type(exc).__name__, exc, delay, failures)
                 stop.wait(delay)
         wait(list(inflight))
+        try:
+            acks.flush(queue)
+        except Exception:  # noqa: BLE001 - left pending: reclaimed and re-run (idempotent)
+            log.warning("queue %s: finished jobs could not be acked on the way out", queue.name)
 
 
-def _process_safely(queue: DurableQueue, job: Job, handle: JobHandler) -> None:
+class DeferredAcks:
+    """Entry ids of jobs a consumer's threads finished, acked with the consumer's next read.
+
+    An XACK of its own is a round trip per job; riding on the next XREADGROUP it costs nothing
+    more. A finished job stays pending until then: at most ``queue.block_ms`` when the queue is
+    idle, at once under load. Should the process die meanwhile, the job is reclaimed and run
+    again, which every job must bear anyway (a crash between its work and its ack does the same).
+    """
+
+    def __init__(self) -> None:
+        self._ids: list[str] = []
+        self._lock = threading.Lock()
+
+    def add(self, job: Job) -> None:
+        with self._lock:
+            self._ids.append(job.entry_id)
+
+    def take(self) -> list[str]:
+        with self._lock:
+            taken, self._ids = self._ids, []
+        return taken
+
+    def put_back(self, ids: list[str]) -> None:
+        with self._lock:
+            self._ids[:0] = ids
+
+    def flush(self, queue: DurableQueue) -> None:
+        """Ack what has finished now (one round trip; none when nothing has)."""
+        taken = self.take()
+        if not taken:
+            return
+        try:
+            queue.redis.xack(queue.stream, GROUP, *taken)
+        except BaseException:
+            self.put_back(taken)
+            raise
+
+
+def _process_safely(queue: DurableQueue, job: Job, handle: JobHandler,
+                    ack: Callable[[Job], None] | None = None) -> None:
     try:
-        process(queue, job, handle)
+        process(queue, job, handle, ack)
     except Exception as exc:  # noqa: BLE001 - the pool thread must live on
         # The ack (or dead-lettering) failed: the job stays pending and is reclaimed later.
         log.warning("job %s (%s): could not be acked (%s)", job.job_id, job.type,

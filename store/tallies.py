@@ -40,14 +40,20 @@ def add(client: Any, name: str, amount: int = 1, **labels: str) -> None:
     client.hincrby(_shard(), _field(name, labels), amount)
 
 
-def observe(redis: RedisClient, name: str, value_s: float) -> None:
+def observe(redis: RedisClient, name: str, value_s: float, count: int = 1) -> None:
     """Record one duration: one shard, one round trip, two fields (its bucket and the sum)."""
+    pipe = redis.pipeline(transaction=False)
+    observe_commands(pipe, name, value_s, count)
+    pipe.execute()
+
+
+def observe_commands(pipe: Any, name: str, value_s: float, count: int = 1) -> None:
+    """``observe`` queued on the caller's pipeline; ``count=-1`` takes an observation back
+    (shards are summed, so it need not be the shard that got it)."""
     bound = next((str(b) for b in LATENCY_BUCKETS_S if value_s <= b), "+Inf")
     shard = _shard()
-    pipe = redis.pipeline(transaction=False)
-    pipe.hincrby(shard, _field(f"{name}_bucket", {"le": bound}), 1)
-    pipe.hincrbyfloat(shard, f"{name}_sum", value_s)
-    pipe.execute()
+    pipe.hincrby(shard, _field(f"{name}_bucket", {"le": bound}), count)
+    pipe.hincrbyfloat(shard, f"{name}_sum", value_s * count)
 
 
 def snapshot(redis: RedisClient) -> dict[str, float]:

@@ -85,8 +85,9 @@ def echo_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 def test_a_plain_call_reaches_the_server_exactly_as_requests_sends_it(echo_url: str) -> None:
-    call: dict[str, Any] = {"params": {"access_token": "t k", "n": "1"}, "data": '{"a":"中"}'.encode(),
-            "headers": {"Content-Type": "application/json"}, "timeout": 5}
+    call: dict[str, Any] = {"params": {"access_token": "t k", "n": "1"},
+                            "data": '{"a":"中"}'.encode(),
+                            "headers": {"Content-Type": "application/json"}, "timeout": 5}
     session, plain = EnvironmentOnceSession(), requests.Session()
     ours = session.request("post", echo_url + "cgi-bin/x", **call)
     theirs = plain.request("post", echo_url + "cgi-bin/x", **call)

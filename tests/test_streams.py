@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 
 from config import QueueConfig
-from store.streams import DurableQueue, PermanentJobError, consume, process
+from store.streams import GROUP, DurableQueue, PermanentJobError, consume, process
+from tests.waiting import wait_until
 
 
 def make_queue(redis, **overrides) -> DurableQueue:
@@ -158,3 +159,41 @@ def test_a_worker_runs_several_jobs_of_one_queue_at_once(redis):
     finally:
         stop.set()
         thread.join(timeout=5)
+
+
+def test_finished_jobs_are_acked_with_the_next_read_not_one_round_trip_each(redis):
+    queue = make_queue(redis, concurrency=4, block_ms=20)
+    for n in range(60):
+        queue.enqueue("t", {"n": n}, job_id=f"j{n}")
+    done: list[int] = []
+    stop = threading.Event()
+
+    def handle(job):
+        done.append(job.payload["n"])
+
+    before = int(redis.info("commandstats").get("cmdstat_xack", {}).get("calls", 0))
+    thread = threading.Thread(target=consume, args=(queue, handle, stop, "c1"), daemon=True)
+    thread.start()
+    wait_until(lambda: len(done) == 60, what="60 jobs run")
+    # Acked by the loop's later reads while it runs: nothing finished stays pending for long.
+    wait_until(lambda: redis.xpending(queue.stream, GROUP)["pending"] == 0,
+               what="finished jobs acked")
+    stop.set()
+    thread.join(timeout=10)
+    acks = int(redis.info("commandstats")["cmdstat_xack"]["calls"]) - before
+    assert sorted(done) == list(range(60))
+    assert acks < 60 / 2, f"{acks} XACK calls for 60 jobs"
+
+
+def test_a_consumer_acks_what_it_finished_before_it_stops(redis):
+    queue = make_queue(redis, concurrency=2, block_ms=5000)
+    queue.enqueue("t", {"n": 1}, job_id="j1")
+    done = threading.Event()
+    stop = threading.Event()
+    thread = threading.Thread(target=consume, args=(queue, lambda job: done.set(), stop, "c1"),
+                              daemon=True)
+    thread.start()
+    done.wait(10)
+    stop.set()  # the loop is blocked in a 5 s read; the finished job is acked on the way out
+    thread.join(timeout=10)
+    assert redis.xpending(queue.stream, GROUP)["pending"] == 0

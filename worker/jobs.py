@@ -6,11 +6,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from config import Config
 from store.redis import RedisClient
 from store.streams import Job, PermanentJobError
+
+if TYPE_CHECKING:
+    from alerts.delivery import Deliverer
 
 JobFunction = Callable[[Job, "WorkerContext"], None]
 
@@ -43,6 +46,16 @@ class WorkerContext:
         from content.store import effective_library
 
         return effective_library(self.redis)
+
+    @cached_property
+    def deliverer(self) -> Deliverer:
+        """One per worker, shared by its job threads (it keeps no per-send state): building
+        it registers scripts and derives keys, which every warning would otherwise pay for."""
+        from alerts.delivery import Deliverer
+
+        # Through a lambda, so a clock set on the context later (tests do) is the one used.
+        return Deliverer(self.config, self.redis, self.wechat, self.library,
+                         clock=lambda: self.clock())
 
 
 def run_job(job_: Job, ctx: WorkerContext) -> None:

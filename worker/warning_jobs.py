@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 
-from alerts.delivery import Deliverer
 from alerts.escalation import escalate
 from alerts.intake import enqueue_warning, record_alert
 from bot.webhook import short_id
@@ -20,10 +19,6 @@ def _queue(ctx: WorkerContext) -> DurableQueue:
     return DurableQueue(ctx.redis, WARNINGS, ctx.config.queue)
 
 
-def _deliverer(ctx: WorkerContext) -> Deliverer:
-    return Deliverer(ctx.config, ctx.redis, ctx.wechat, ctx.library, clock=ctx.clock)
-
-
 @job("alert.received")
 def alert_received(job_: Job, ctx: WorkerContext) -> None:
     queue = _queue(ctx)
@@ -33,28 +28,29 @@ def alert_received(job_: Job, ctx: WorkerContext) -> None:
     # Warn right here (no second trip through the stream behind newer alerts). This job is
     # acked only after the loop, so a crash mid-loop re-runs it and the marker claim sorts out
     # who was warned. Anyone not warned now gets their own job: own retries, own dead letter.
-    deliverer = _deliverer(ctx)
-    for openid, role in recipients:
+    deliverer = ctx.deliverer
+    for follower, role in recipients:
         try:
-            deliverer.warn_follower(alert_id, openid, role)
+            # The record intake just read: the deliverer need not read it again.
+            deliverer.warn_follower(alert_id, follower.openid, role, follower=follower)
         except Exception as exc:  # noqa: BLE001 - handed to the per-person job below
             log.info("alert %s: warning %s handed to its own job (%s)", alert_id,
-                     short_id(openid), type(exc).__name__)
-            enqueue_warning(queue, alert_id, openid, role)
+                     short_id(follower.openid), type(exc).__name__)
+            enqueue_warning(queue, alert_id, follower.openid, role)
 
 
 @job("alert.warn")
 def alert_warn(job_: Job, ctx: WorkerContext) -> None:
     p = job_.payload
     # A staff retry of a dead letter (new job id ``…:retry:…``) may re-send an unconfirmed one.
-    _deliverer(ctx).warn_follower(p["alert_id"], p["openid"], p["role"],
+    ctx.deliverer.warn_follower(p["alert_id"], p["openid"], p["role"],
                                   staff_retry=":retry:" in job_.job_id)
 
 
 @job("alert.notify_officer")
 def alert_notify_officer(job_: Job, ctx: WorkerContext) -> None:
     p = job_.payload
-    _deliverer(ctx).notify_officer(p["alert_id"], p["officer_id"], p["reason"])
+    ctx.deliverer.notify_officer(p["alert_id"], p["officer_id"], p["reason"])
 
 
 @job("alert.escalate")

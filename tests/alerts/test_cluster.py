@@ -90,3 +90,34 @@ def test_answers_escalation_and_station_lists_work_on_a_cluster(cluster_redis, c
     assert close_alert(store, "a1", "duty", "", 5) and store.urgent_cases("s1")[0] == []
     assert allow_link_post(cluster_redis, "a1", "o1") is True
     assert store.prune(10) == 1 and store.callback("a1:paid") is None
+
+
+def test_alert_intake_and_the_claim_work_on_a_cluster(cluster_redis, config):
+    from alerts.intake import record_alert
+    from alerts.model import day_of
+    from registration.directory import Officer, Station, save_officer, save_station
+    from store.followers import Follower, FollowerDirectory
+    from store.phones import PhoneVault
+
+    directory = FollowerDirectory(cluster_redis, PhoneVault.from_config(config.privacy))
+    save_station(cluster_redis, Station("s1", "城关派出所"))
+    save_officer(cluster_redis, Officer("off1", "李警官", "0001", "s1"))
+    for openid, officer in (("o_owner", "off1"), ("o_son", "")):
+        directory.save(Follower(openid, True, 1, officer, "", ""))
+    directory.bind_own_phone("o_owner", "13800138000")
+    directory.guard_phone("o_son", "13800138000")
+    accept(config, cluster_redis, [alert_body("c1", "13800138000")], "demo-platform",
+           set(load_library().types_by_id))
+    queue = DurableQueue(cluster_redis, WARNINGS, config.queue)
+    queue.ensure_group()
+    (job,) = queue.read("t", block_ms=0)
+    recipients = record_alert(config, cluster_redis, queue, job.payload, job.enqueued_ms, 1e9)
+    assert [(f.openid, role) for f, role in recipients] == [("o_owner", "owner"),
+                                                           ("o_son", "guardian")]
+    store = AlertStore(cluster_redis, 3600)
+    state = store.get("c1")
+    assert (state["officers"], state["stations"]) == ("off1", "s1")
+    day = day_of(int(job.payload["received_ms"]))
+    assert store.list_day(day) == ["c1"] and store.list_day(day, "s1") == ["c1"]
+    claim, claimed_state = store.claim_with_state("c1", "r:o_owner", 5, "template", 1000)
+    assert claim.outcome == "claimed" and claimed_state["recipients"] == state["recipients"]

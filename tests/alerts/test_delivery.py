@@ -6,6 +6,7 @@ import time
 
 from alerts.delivery import FINISH_SETTLE_MS, Deliverer
 from alerts.store import AlertStore
+from store import tallies
 from tests.alerts.conftest import alert_body
 
 PHONE = "13800138000"
@@ -189,9 +190,9 @@ def _intake_only(live, job) -> None:
 
     if job.type != "alert.received":
         raise RuntimeError("left pending on purpose")
-    for openid, role in record_alert(live.config, live.redis, live.queue, job.payload,
-                                     job.enqueued_ms, time.time()):
-        enqueue_warning(live.queue, job.payload["alert_id"], openid, role)
+    for follower, role in record_alert(live.config, live.redis, live.queue, job.payload,
+                                       job.enqueued_ms, time.time()):
+        enqueue_warning(live.queue, job.payload["alert_id"], follower.openid, role)
 
 
 def test_customer_service_send_with_unknown_outcome_waits_for_staff(live):
@@ -208,3 +209,34 @@ def test_customer_service_send_with_unknown_outcome_waits_for_staff(live):
     live.queue.retry_dead_letter(dead["entry_id"])
     live.run_jobs()
     assert len(live.sbx.messages(owner, kind="custom")) == 2
+
+
+def test_warning_latency_is_counted_once_per_alert_however_many_are_warned(live):
+    live.follower(phone=PHONE)
+    live.follower(guards=PHONE)
+    live.post(alert_body("a1"))
+    live.run_jobs()
+    assert tallies.snapshot(live.redis)["alerts_warning_latency_seconds_count"] == 1
+
+
+def test_warning_latency_is_counted_once_when_another_sender_stamps_the_first_warning(live):
+    owner = live.follower(phone=PHONE)
+    guardian = live.follower(guards=PHONE)
+    live.post(alert_body("a1"))
+    live.run_jobs(handle=lambda job: _intake_only(live, job))
+    rival = Deliverer(live.config, live.redis, live.ctx.wechat, live.ctx.library)
+    reads = 0
+
+    def clock() -> float:
+        # The second reading is taken after this sender's claim and send, just before it
+        # records them: the rival warns the guardian in between and stamps the first warning.
+        nonlocal reads
+        reads += 1
+        if reads == 2:
+            assert rival.warn_follower("a1", guardian, "guardian") == "sent"
+        return time.time()
+
+    slow = Deliverer(live.config, live.redis, live.ctx.wechat, live.ctx.library, clock=clock)
+    assert slow.warn_follower("a1", owner, "owner") == "sent"
+    assert reads >= 2
+    assert tallies.snapshot(live.redis)["alerts_warning_latency_seconds_count"] == 1
