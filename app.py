@@ -9,8 +9,8 @@ import hmac
 import json
 import logging
 import re
+import secrets
 import time
-import uuid
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
@@ -121,17 +121,28 @@ def _observe_requests(app: Flask) -> None:
     @app.before_request
     def start() -> None:
         incoming = request.headers.get("X-Request-Id", "")
-        request_id = incoming if REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex[:16]
+        request_id = incoming if REQUEST_ID.fullmatch(incoming) else secrets.token_hex(8)
         g.log_token = logs.bind(request_id=request_id)
         g.started = time.perf_counter()
+
+    # (route, method, status) -> the labelled latency and request counters; prometheus_client
+    # would look them up again on every request. Few keys: route templates, not paths.
+    children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     @app.after_request
     def finish(response: Response) -> Response:
         route = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        key = (route, request.method, response.status_code)
+        found = children.get(key)
+        if found is None:
+            found = children[key] = (
+                metrics.HTTP_DURATION.labels(route=route),
+                metrics.HTTP_REQUESTS.labels(route=route, method=request.method,
+                                             status=str(response.status_code)))
+        duration, count = found
         if "started" in g:
-            metrics.HTTP_DURATION.labels(route=route).observe(time.perf_counter() - g.started)
-        metrics.HTTP_REQUESTS.labels(route=route, method=request.method,
-                                     status=str(response.status_code)).inc()
+            duration.observe(time.perf_counter() - g.started)
+        count.inc()
         # gunicorn's access log is off; this is its stand-in at DEBUG (route template only: a
         # raw path may carry a signed answer token).
         log.debug("%s %s -> %d", request.method, route, response.status_code)

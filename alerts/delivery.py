@@ -447,21 +447,30 @@ def warning_latency_s(state: dict[str, str], now: int) -> float:
 
 def confirm_delivery(store: AlertStore, redis: RedisClient, alert_id: str, field_name: str,
                      msgid: str, status: str, now: int) -> bool:
-    """Apply a TEMPLATESENDJOBFINISH to a sent warning; False if the marker is not ``sent``."""
+    """Apply a TEMPLATESENDJOBFINISH to a sent warning; False if the marker is not ``sent``.
+
+    One round trip: the marker and its timeline entry move in one script, and the delivered
+    tally rides along, counted before the script's answer is known and taken back (a second
+    trip) only when the marker had already moved on, which a receipt rarely finds.
+    """
     ok = status == "success"
     marker = Marker("delivered" if ok else "undelivered", now, "template", msgid)
-    if not store.advance(alert_id, field_name, "sent", marker):
-        return False
     pipe = redis.pipeline(transaction=False)
-    store.update(alert_id, event="delivered" if ok else "undelivered", actor="wechat", at_ms=now,
-                 recipient=short_id(field_name.rpartition(":")[2]), msgid=msgid, status=status,
-                 client=pipe)
+    store.advance_logged_commands(alert_id, field_name, "sent", marker, pipe,
+                                  event="delivered" if ok else "undelivered", actor="wechat",
+                                  at_ms=now, recipient=short_id(field_name.rpartition(":")[2]),
+                                  msgid=msgid, status=status)
     if ok:
         tallies.add(pipe, "alerts_warnings_delivered_total", channel="template")
+    moved = bool(pipe.execute()[0])
+    if not moved:
+        if ok:
+            tallies.add(redis, "alerts_warnings_delivered_total", -1, channel="template")
+        return False
+    if ok:
         metrics.WARNINGS_DELIVERED.labels(channel="template").inc()
     else:
         metrics.WARNINGS_UNDELIVERED.labels(channel="template").inc()
-    pipe.execute()
     return True
 
 

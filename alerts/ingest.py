@@ -5,8 +5,8 @@ Nothing here calls WeChat. "Accepted" means the alert's job is on the WARNINGS s
 replica, on that replica too (``store.replication``: the same round trip ends in ``WAIT``)
 before the HTTP answer; the
 targeted number is replaced by its HMAC lookup key and an AES-GCM copy before it reaches Redis.
-A whole batch goes to Redis in one pipeline (one round trip), which is what lets one web worker
-take thousands of alerts a second.
+A whole batch goes to Redis in one pipeline (one round trip, with the received tally on a single
+Redis), which is what lets one web worker take thousands of alerts a second.
 """
 
 from __future__ import annotations
@@ -81,14 +81,31 @@ def accept(config: Config, redis: RedisClient, items: list[Any], source: str,
     if to_queue:
         jobs = [(job_id(alert_id), payload) for _, alert_id, payload in to_queue]
         replication = Replication(redis, config.redis.replica_wait_ms)
+        # On one Redis the tally rides the enqueue's round trip: it counts every job and the
+        # replies then show which were already queued (a platform's retry), taken back in a
+        # second trip only then. On a cluster its shard may live on another master than the
+        # stream, so it follows on its own.
+        ride = not replication.is_cluster
+
+        def enqueue() -> list[bool]:
+            pipe = replication.pipeline(queue.stream)
+            queue.enqueue_commands(pipe, "alert.received", jobs, now_ms=received_ms)
+            if ride:
+                tallies.add(pipe, "alerts_received_total", len(jobs))
+            replies = replication.execute(pipe)
+            return [bool(entry) for entry in replies[:len(jobs)]]
+
         # Straight to the stream's master (for WAIT), so the cluster client's own waiting does
-        # not apply: ride out a failover here, then 503.
-        added_flags = ride_out_failover(lambda: queue.enqueue_many(
-            "alert.received", jobs, now_ms=int(now * 1000), replication=replication))
+        # not apply: ride out a failover here, then 503. A repeat after a lost reply counts its
+        # jobs again and takes them back as already queued, so each alert is counted once.
+        added_flags = ride_out_failover(enqueue)
         for (index, alert_id, _), added in zip(to_queue, added_flags, strict=True):
             results[index] = ItemResult(index, alert_id, ACCEPTED if added else DUPLICATE)
-        accepted = sum(1 for r in results if r is not None and r.status == ACCEPTED)
-        if accepted:
+        accepted = sum(added_flags)
+        if ride and accepted < len(jobs):
+            tallies.add(redis, "alerts_received_total", accepted - len(jobs))
+        elif not ride and accepted:
             tallies.add(redis, "alerts_received_total", accepted)
+        if accepted:
             metrics.ALERTS_RECEIVED.inc(accepted)
     return [r for r in results if r is not None]

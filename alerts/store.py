@@ -96,6 +96,19 @@ end
 return 0
 """
 
+# ``_ADVANCE`` plus the timeline entry that records it (trimmed and kept like ``update``'s).
+_ADVANCE_LOGGED = """
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if v and string.sub(v, 1, string.len(ARGV[2])) == ARGV[2] then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+  redis.call('RPUSH', KEYS[2], ARGV[4])
+  redis.call('LTRIM', KEYS[2], -tonumber(ARGV[5]), -1)
+  redis.call('EXPIRE', KEYS[2], ARGV[6])
+  return 1
+end
+return 0
+"""
+
 # The first warning that went out: stamp it and, unless an answer beat it, mark the alert warned.
 _FIRST_SENT = """
 if redis.call('HSETNX', KEYS[1], 'first_sent_ms', ARGV[1]) == 0 then return 0 end
@@ -582,6 +595,33 @@ class AlertStore:
                                         else pipe.execute())
         state = dict(zip(flat[::2], flat[1::2], strict=True))
         return Claim(outcome, Marker.unpack(previous) if previous else None), state
+
+    # -- delivery receipts ---------------------------------------------------------------------
+
+    def advance_logged_commands(self, alert_id: str, field: str, from_state: str,
+                                marker: Marker, pipe: Any, *, event: str, actor: str,
+                                at_ms: int, **detail: Any) -> None:
+        """``advance`` and, when it moved the marker, ``update``'s timeline entry, as one script
+        queued on the caller's pipeline (its reply: 1 if it moved the marker). The hash and its
+        timeline share the alert's hash tag, so this is cluster-safe. EVAL rather than
+        EVALSHA: a pipeline cannot recover from NOSCRIPT halfway."""
+        pipe.execute_command("EVAL", _ADVANCE_LOGGED, 2, keys.alert(alert_id),
+                             keys.alert_timeline(alert_id), field, from_state + "|",
+                             marker.pack(), _entry(event, actor, at_ms, **detail),
+                             MAX_TIMELINE_ENTRIES, self.retention_s)
+
+    @staticmethod
+    def msgid_key(msgid: str) -> str:
+        """Where ``map_msgid`` keeps a template msgid's alert (for a caller reading it early)."""
+        return keys.alert_msgid(msgid)
+
+    @staticmethod
+    def parse_msgid_target(value: str | None) -> tuple[str, str] | None:
+        """``msgid_target`` from the value read at ``msgid_key``."""
+        if not value:
+            return None
+        alert_id, _, field = value.partition(" ")
+        return alert_id, field
 
 
 def _entry(event: str, actor: str, at_ms: int, **detail: Any) -> str:

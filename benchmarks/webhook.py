@@ -9,11 +9,16 @@ encrypted reply), shows how much of that is the protocol itself.
 
 Two measurements per server: closed-loop throughput with C concurrent connections, and latency
 at a fixed open-loop rate (timed from each request's scheduled send time, so queueing counts).
+The machine is shared, so the throughput is taken in one-second slices, the three servers in
+turn, and summed: load that comes and goes then weighs on each server alike instead of on
+whichever one was being measured. Each server's CPU milliseconds per message (its process tree,
+from ``/proc``, over those slices) is reported beside it: on a shared box it moves less than
+a rate does.
 
     .venv/bin/python benchmarks/webhook.py [--seconds 8] [--rate 500] [--concurrency 8]
 
 Last line: JSON with msgs_per_s, bare_msgs_per_s, ratio, p50_ms, p99_ms (and errors,
-minimal_msgs_per_s).
+minimal_msgs_per_s, ratio_to_minimal, cpu_ms_per_msg {webhook, minimal, bare}).
 """
 
 from __future__ import annotations
@@ -150,7 +155,8 @@ class Load:
             with self.lock:
                 self.errors += 1
 
-    def closed_loop(self, seconds: float, concurrency: int) -> float:
+    def closed_loop(self, seconds: float, concurrency: int) -> int:
+        """Messages answered by ``concurrency`` connections sending back to back."""
         done = [0] * concurrency
         deadline = time.perf_counter() + seconds
 
@@ -161,13 +167,12 @@ class Load:
                 done[slot] += 1
             conn.close()
 
-        started = time.perf_counter()
         threads = [threading.Thread(target=run, args=(i,)) for i in range(concurrency)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        return sum(done) / (time.perf_counter() - started)
+        return sum(done)
 
     def open_loop(self, seconds: float, rate: float, concurrency: int) -> list[float]:
         """Latencies (ms) measured from each request's scheduled time."""
@@ -212,14 +217,51 @@ def wait_port(port: int, timeout_s: float = 30) -> None:
     raise RuntimeError(f"server on port {port} did not start")
 
 
-def measure(name: str, port: int, requests: list[tuple[str, bytes]],
-            args: argparse.Namespace) -> dict[str, float]:
-    load = Load(port, requests)
-    load.closed_loop(1.0, args.concurrency)  # warm-up
-    throughput = load.closed_loop(args.seconds, args.concurrency)
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ms(pid: int) -> float:
+    """CPU time (user + system) of ``pid`` and its live descendants (gunicorn's workers), ms."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) * 1000 / CLOCK_TICKS
+        todo.extend(children.get(current, []))
+    return total
+
+
+def throughput(loads: dict[str, Load], pids: dict[str, int], seconds: float,
+               concurrency: int) -> dict[str, dict[str, float]]:
+    """Closed-loop msgs/s and CPU ms per message of each server, measured in one-second slices
+    taken in turn (see the module docstring)."""
+    sent = dict.fromkeys(loads, 0)
+    busy_s = dict.fromkeys(loads, 0.0)
+    cpu = dict.fromkeys(loads, 0.0)
+    for _ in range(max(1, round(seconds))):
+        for name, load in loads.items():
+            before_cpu, started = cpu_ms(pids[name]), time.perf_counter()
+            sent[name] += load.closed_loop(1.0, concurrency)
+            busy_s[name] += time.perf_counter() - started
+            cpu[name] += cpu_ms(pids[name]) - before_cpu
+    return {name: {"msgs_per_s": sent[name] / busy_s[name],
+                   "cpu_ms_per_msg": cpu[name] / max(1, sent[name])} for name in loads}
+
+
+def latency(load: Load, args: argparse.Namespace) -> dict[str, float]:
     latencies = load.open_loop(args.seconds, args.rate, args.concurrency)
-    return {"msgs_per_s": throughput, "p50_ms": percentile(latencies, 0.5),
-            "p99_ms": percentile(latencies, 0.99), "errors": load.errors}
+    return {"p50_ms": percentile(latencies, 0.5), "p99_ms": percentile(latencies, 0.99)}
 
 
 def main() -> None:
@@ -257,28 +299,40 @@ def main() -> None:
         for port in (web_port, bare_port, minimal_port):
             wait_port(port)
         count = int(args.seconds * max(args.rate, 3000) * 2) + 5000
-        requests = make_requests(count, config)
-        bare = measure("bare", bare_port, requests, args)
-        minimal = measure("minimal", minimal_port, make_requests(count, config), args)
-        ours = measure("webhook", web_port, make_requests(count, config), args)
+        loads = {"bare": Load(bare_port, make_requests(count, config)),
+                 "minimal": Load(minimal_port, make_requests(count, config)),
+                 "webhook": Load(web_port, make_requests(count, config))}
+        for load in loads.values():
+            load.closed_loop(1.0, args.concurrency)  # warm-up
+        pids = {"webhook": procs[0].pid, "bare": procs[1].pid, "minimal": procs[2].pid}
+        rows = throughput(loads, pids, args.seconds, args.concurrency)
+        for name, load in loads.items():
+            rows[name].update(latency(load, args), errors=load.errors)
+        bare, minimal, ours = rows["bare"], rows["minimal"], rows["webhook"]
     finally:
         stop([*procs, redis_proc])
 
     ratio = ours["msgs_per_s"] / bare["msgs_per_s"]
-    print(f"{'server':<10} {'msgs/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
-          f"   (open loop at {args.rate:.0f} msg/s, {args.concurrency} connections)")
+    to_minimal = ours["msgs_per_s"] / minimal["msgs_per_s"]
+    print(f"{'server':<10} {'msgs/s':>10} {'cpu ms/msg':>10} {'p50 ms':>8} {'p99 ms':>8}"
+          f" {'errors':>7}   (open loop at {args.rate:.0f} msg/s, {args.concurrency} connections)")
     for name, row in (("bare", bare), ("minimal", minimal), ("webhook", ours)):
-        print(f"{name:<10} {row['msgs_per_s']:>10.0f} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f}"
-              f" {row['errors']:>7.0f}")
+        print(f"{name:<10} {row['msgs_per_s']:>10.0f} {row['cpu_ms_per_msg']:>10.3f}"
+              f" {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} {row['errors']:>7.0f}")
     print(f"ratio webhook/bare: {ratio:.2f}  (target >= 0.8; p99 target < 20 ms)")
     print(f"ratio minimal wechatpy view/bare: {minimal['msgs_per_s'] / bare['msgs_per_s']:.2f}"
           "  (the protocol's own cost on this harness)")
+    print(f"ratio webhook/minimal: {to_minimal:.2f}  (target >= 0.9)")
     print(json.dumps({"msgs_per_s": round(ours["msgs_per_s"], 1),
                       "bare_msgs_per_s": round(bare["msgs_per_s"], 1),
                       "ratio": round(ratio, 3), "p50_ms": round(ours["p50_ms"], 2),
                       "p99_ms": round(ours["p99_ms"], 2), "errors": int(ours["errors"]),
-                      "minimal_msgs_per_s": round(minimal["msgs_per_s"], 1)}))
-
+                      "minimal_msgs_per_s": round(minimal["msgs_per_s"], 1),
+                      "ratio_to_minimal": round(to_minimal, 3),
+                      "cpu_ms_per_msg": {name: round(row["cpu_ms_per_msg"], 3)
+                                         for name, row in (("webhook", ours),
+                                                           ("minimal", minimal),
+                                                           ("bare", bare))}}))
 
 if __name__ == "__main__":
     main()

@@ -22,6 +22,8 @@ class HandlerContext:
     clock: Callable[[], float] = field(default=time.time)
     # The content revision, when the webhook already read it in its first pipeline.
     content_revision: Any = field(default=_NOT_READ)
+    # Key -> value of what the handler asked the webhook to read for it (``Registry.on_event``).
+    prefetched: dict[str, Any] = field(default_factory=dict)
 
     def now(self) -> float:
         return self.clock()

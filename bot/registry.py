@@ -8,6 +8,9 @@
     @registry.on_text(r"^(绑定|绑定手机)$")
     def start_binding(msg, ctx): ...
 
+    @registry.on_event("templatesendjobfinish", reads=lambda msg: [...])
+    def receipt(msg, ctx): ...   # ctx.prefetched holds those keys' values
+
 Routing order for a text message: command patterns first, in registration order (so "帮助" or a
 warning answer always works, even mid-dialog), then an open multi-step dialog (``on_dialog``),
 then the free-text fallback (the scam check). Events route by event
@@ -38,6 +41,7 @@ class Registry:
     menu_routes: dict[str, Handler] = field(default_factory=dict)
     message_routes: dict[str, Handler] = field(default_factory=dict)
     dialog_routes: dict[str, Handler] = field(default_factory=dict)
+    event_reads: dict[str, Callable[[Any], list[str]]] = field(default_factory=dict)
     text_fallback: Handler | None = None
 
     def on_text(self, pattern: str, *, first: bool = False) -> Callable[[Handler], Handler]:
@@ -52,7 +56,12 @@ class Registry:
             return handler
         return register
 
-    def on_event(self, event: str) -> Callable[[Handler], Handler]:
+    def on_event(self, event: str, *, reads: Callable[[Any], list[str]] | None = None,
+                 ) -> Callable[[Handler], Handler]:
+        """``reads(msg)``: string keys the handler GETs first; the webhook reads them in its own
+        first round trip and hands the values over in ``ctx.prefetched``."""
+        if reads is not None:
+            self.event_reads[event.lower()] = reads
         return self._into(self.event_routes, event.lower())
 
     def on_menu(self, key: str) -> Callable[[Handler], Handler]:
@@ -100,6 +109,13 @@ class Registry:
             found = self.message_routes.get(msg.type)
         if found is not None:
             yield found
+
+    def reads(self, msg: Any) -> list[str]:
+        """The keys the handler of this event asked to have read for it (``on_event``)."""
+        if msg.type != "event":
+            return []
+        found = self.event_reads.get((msg.event or "").lower())
+        return found(msg) if found is not None else []
 
     def dispatch(self, msg: Any, ctx: Any, dialog_name: str | None = None) -> Any:
         """The first answer that is not ``PASS``; ``NOT_HANDLED`` when nothing answered."""

@@ -88,14 +88,28 @@ def make_blueprint(registry: Registry) -> Blueprint:
         ctx = HandlerContext(config=config, redis=redis)
         dedup = keys.webhook_dedup(inbound.dedup_key(message))
         nonce_key, nonce_ttl_s = _nonce_record(request.args, config.wechat.timestamp_window_s)
-        # One round trip: record the signed nonce, claim the message, read any open dialog and
-        # the content revision (so the cached library needs no round trip of its own).
+        # One round trip: record the signed nonce, claim the message and read what routing and
+        # the reply may need: an open dialog (only text routes through one, bot.registry), for
+        # what answers the follower the content revision (so the cached library needs no round
+        # trip of its own; a handler of a platform notice that wants it reads it then), and the
+        # keys the event's handler asked for (a receipt's msgid).
+        is_text = message.type == "text"
+        is_user_action = message.type != "event" or message.event not in NOT_USER_ACTIONS
+        wanted = registry.reads(message)
         pipe = redis.pipeline(transaction=False)
         pipe.set(nonce_key, parsed.digest, nx=True, ex=nonce_ttl_s)
         pipe.set(dedup, PENDING, nx=True, ex=config.wechat.dedup_ttl_s)
-        pipe.hget(keys.dialog(message.source), DIALOG_NAME)
-        pipe.get(keys.content_revision())
-        first_use, claimed, dialog_name, ctx.content_revision = pipe.execute()
+        if is_text:
+            pipe.hget(keys.dialog(message.source), DIALOG_NAME)
+        if is_user_action:
+            pipe.get(keys.content_revision())
+        for key in wanted:
+            pipe.get(key)
+        first_use, claimed, *read = pipe.execute()
+        dialog_name = read.pop(0) if is_text else None
+        if is_user_action:
+            ctx.content_revision = read.pop(0)
+        ctx.prefetched = dict(zip(wanted, read, strict=True))
         if not first_use and redis.get(nonce_key) != parsed.digest:
             # The signature never covers the body: one triple from an access log could carry
             # any message inside the window. The same body again is WeChat's retry (below it
@@ -124,14 +138,17 @@ def make_blueprint(registry: Registry) -> Blueprint:
                      getattr(message, "event", "-"), short_id(message.source))
             result = None
         xml = _render(result, message, box)
-        # One round trip: cache the answer for WeChat's retries, note the follower's action.
+        # One round trip: cache the answer for WeChat's retries and note the follower's action.
+        # A plain "success" needs no copy: a retry finding the claim pending gets "success" too.
         pipe = redis.pipeline(transaction=False)
-        pipe.set(dedup, xml or "success", xx=True, keepttl=True)
-        if message.type != "event" or message.event not in NOT_USER_ACTIONS:
+        if xml is not None:
+            pipe.set(dedup, xml, xx=True, keepttl=True)
+        if is_user_action:
             # Any user action opens WeChat's 48 h customer-service window for this follower
             # (read by broadcasts only, so after the handler is soon enough).
             pipe.hset(keys.follower_last_active(message.source), message.source, int(ctx.now()))
-        pipe.execute()
+        if len(pipe):
+            pipe.execute()
         return _success() if xml is None else _xml_response(xml)
 
     return bp

@@ -43,8 +43,10 @@ def _audit_unrecorded_action(response: Response) -> Response:
 
     Only method, endpoint and path are logged: bodies may carry personal data.
     """
+    if request.method not in csrf.UNSAFE_METHODS or request.endpoint in csrf.SIGNED_ENDPOINTS:
+        return response
     user = g.get("user") or (current_user() if SESSION_ID in session else None)
-    if (request.method in csrf.UNSAFE_METHODS and user and response.status_code < 400
+    if (user and response.status_code < 400
             and not g.get("audit_recorded")):
         audit.record(current_app.config["REDIS"], f"{request.method} {request.endpoint}",
                      target=request.path, actor=user["username"], status=response.status_code)

@@ -9,6 +9,7 @@ match yet is parked for the sender (alerts.delivery) to claim.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from alerts.delivery import confirm_delivery
@@ -18,14 +19,34 @@ from store.redis import ride_out_failover
 from store.replication import Replication
 from telemetry import metrics
 
+# Redis client -> retention -> store: building an AlertStore registers its scripts (a SHA1 of
+# each), so each web worker keeps one rather than building one per receipt.
+_STORES: weakref.WeakKeyDictionary[Any, dict[int, AlertStore]] = weakref.WeakKeyDictionary()
 
-@registry.on_event("templatesendjobfinish")
+
+def _store(ctx: Any) -> AlertStore:
+    retention_s = ctx.config.alerts.retention_days * 86400
+    by_retention = _STORES.setdefault(ctx.redis, {})
+    store = by_retention.get(retention_s)
+    if store is None:
+        store = by_retention[retention_s] = AlertStore(ctx.redis, retention_s)
+    return store
+
+
+def _msgid_key(msg: Any) -> list[str]:
+    """Which warning the receipt is for: read in the webhook's first round trip."""
+    return [AlertStore.msgid_key(str(msg.id))]
+
+
+@registry.on_event("templatesendjobfinish", reads=_msgid_key)
 def template_send_finished(msg: Any, ctx: Any) -> None:
     msgid = str(msg.id)
     status = str(getattr(msg, "status", "") or "")
-    store = AlertStore(ctx.redis, ctx.config.alerts.retention_days * 86400)
+    store = _store(ctx)
     at_ms = int(ctx.now() * 1000)
-    target = store.msgid_target(msgid)
+    key = AlertStore.msgid_key(msgid)
+    target = (AlertStore.parse_msgid_target(ctx.prefetched[key]) if key in ctx.prefetched
+              else store.msgid_target(msgid))
     if target and confirm_delivery(store, ctx.redis, target[0], target[1], msgid, status, at_ms):
         return None
     marker = store.marker(*target) if target else None

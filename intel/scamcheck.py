@@ -90,6 +90,9 @@ def _compiled(library: Library) -> dict[str, Any]:
                    for s in signals["benign"]],
         "official": tuple(signals["official_domains"]),
         "brands": tuple(signals["lookalike_brands"]),
+        # Longest first so "稳赚不赔" is counted and quoted once, not also "稳赚".
+        "keywords": {t.id: tuple(sorted(t.keywords, key=len, reverse=True))
+                     for t in library.fraud_types},
     }
 
 
@@ -137,10 +140,10 @@ def _link_findings(text: str, library: Library) -> list[_Finding]:
 
 def _type_scores(text: str, library: Library) -> dict[str, tuple[float, list[_Finding]]]:
     scores: dict[str, tuple[float, list[_Finding]]] = {}
+    by_length = _compiled(library)["keywords"]
     for fraud_type in library.fraud_types:
         found: list[_Finding] = []
-        # Longest keywords first so "稳赚不赔" is counted and quoted once, not also "稳赚".
-        for word in sorted(fraud_type.keywords, key=len, reverse=True):
+        for word in by_length[fraud_type.id]:
             if word in text and not any(word in f.label for f in found):
                 found.append(_Finding(_label(library, "quote", word), fraud_type.keywords[word]))
         for pattern in fraud_type.patterns:

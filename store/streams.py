@@ -100,16 +100,22 @@ class DurableQueue:
         EVAL rather than EVALSHA: a pipeline cannot recover from NOSCRIPT halfway (e.g. after a
         Redis restart), and the script is short.
         """
-        stamp = str(now_ms if now_ms is not None else int(time.time() * 1000))
         pipe = (replication.pipeline(self.stream) if replication is not None
                 else self.redis.pipeline(transaction=False))
+        self.enqueue_commands(pipe, job_type, jobs, now_ms)
+        replies = replication.execute(pipe) if replication is not None else pipe.execute()
+        return [bool(entry) for entry in replies]
+
+    def enqueue_commands(self, pipe: Any, job_type: str, jobs: list[tuple[str, dict[str, Any]]],
+                         now_ms: int | None = None) -> None:
+        """``enqueue_many`` queued on the caller's pipeline (one reply per job: an entry id, or
+        None when already queued), so other writes can share its round trip."""
+        stamp = str(now_ms if now_ms is not None else int(time.time() * 1000))
         for job_id, payload in jobs:
             body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
             pipe.execute_command("EVAL", _ENQUEUE_ONCE, 2, self.stream,
                                  keys.queue_job_marker(self.name, job_id), JOB_MARKER_TTL_S,
                                  STREAM_MAXLEN, job_id, job_type, body, stamp)
-        replies = replication.execute(pipe) if replication is not None else pipe.execute()
-        return [bool(entry) for entry in replies]
 
     def depth(self) -> int:
         """Jobs not yet acknowledged: waiting in the stream plus pending in the group."""

@@ -90,6 +90,33 @@ def test_webhook_handles_messages_on_cluster(cluster_redis, redis_url):
     assert wx.reply_text(config, first)
 
 
+
+def test_webhook_confirms_a_delivery_receipt_on_cluster(cluster_redis, redis_url):
+    """A receipt reads the msgid's alert with the claim, moves the marker and its timeline in one
+    script on the alert's slot, and tallies with the answer: each across slots, fine."""
+    from alerts.store import AlertStore, Marker, recipient_field
+    from app import create_app
+    from store import tallies
+    from tests import wx
+    from tests.conftest import make_config
+
+    config = make_config(redis_url, redis={"cluster": True})
+    client = create_app(config, cluster_redis).test_client()
+    store = AlertStore(cluster_redis, 86400)
+    store.create("a-cluster", {"status": "warned"}, [])
+    store.set_marker("a-cluster", recipient_field("o_cluster"), Marker("sent", 1, "template", "55"))
+    store.map_msgid("55", "a-cluster", recipient_field("o_cluster"))
+    xml = wx.event_xml("o_cluster", "TEMPLATESENDJOBFINISH", MsgID="55", Status="success")
+
+    assert wx.post(client, config, xml).status_code == 200
+
+    marker = store.marker("a-cluster", recipient_field("o_cluster"))
+    assert marker is not None and marker.state == "delivered"
+    assert [e["event"] for e in store.timeline("a-cluster")] == ["delivered"]
+    counts = tallies.snapshot(cluster_redis)
+    assert counts['alerts_warnings_delivered_total{channel="template"}'] == 1
+
+
 def test_consumer_reports_on_cluster(cluster_redis):
     health.report_consumers(cluster_redis, [("w1/bot", True), ("w1/warnings", False)], 10**13)
     assert health.consumer_states(cluster_redis.hgetall(keys.consumer_health()), 10**13) == {

@@ -7,6 +7,7 @@ import json
 from alerts.ingest import accept
 from alerts.store import AlertStore
 from content.library import load_library
+from store import tallies
 from store.streams import DurableQueue
 from tests.alerts.conftest import alert_body
 from worker.queues import WARNINGS
@@ -48,6 +49,9 @@ def test_batch_ingest_pipeline_works_on_a_cluster(cluster_redis, config):
     queue = DurableQueue(cluster_redis, WARNINGS, config.queue)
     entries = cluster_redis.xrange(queue.stream)
     assert [json.loads(f["payload"])["alert_id"] for _, f in entries] == ["c1", "c2"]
+    accept(config, cluster_redis, [alert_body("c2"), alert_body("c3")], "demo-platform",
+           set(load_library().types_by_id))
+    assert tallies.snapshot(cluster_redis)["alerts_received_total"] == 3
 
 
 def test_recording_a_sent_warning_works_on_a_cluster(cluster_redis, config):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from store import tallies
 from store.streams import DurableQueue
 from tests.alerts.conftest import alert_body, sign
 from worker.queues import WARNINGS
@@ -47,6 +48,21 @@ def test_resending_an_alert_id_changes_nothing(client, redis, config):
     assert again.status_code == 200 and again.get_json()["status"] == "duplicate"
     assert queued(redis, config) == 1
 
+
+def received(redis) -> float:
+    return tallies.snapshot(redis).get("alerts_received_total", 0)
+
+
+def test_the_received_tally_counts_each_alert_once_through_retries(client, redis, config):
+    assert post(client, [alert_body("a1", PHONE), alert_body("a2", PHONE)]).status_code == 202
+    # The platform retries a batch that timed out, with one new alert in it.
+    retry = post(client, [alert_body("a1", PHONE), alert_body("a2", PHONE),
+                          alert_body("a3", PHONE)])
+    assert [r["status"] for r in retry.get_json()["results"]] == ["duplicate", "duplicate",
+                                                                  "accepted"]
+    assert post(client, alert_body("a3", PHONE)).get_json()["status"] == "duplicate"
+    assert received(redis) == 3
+    assert queued(redis, config) == 3
 
 def test_invalid_alert_gets_422_listing_every_field_error(client):
     response = post(client, {"alert_id": "", "phone": "123", "fraud_type": "nope",
