@@ -120,8 +120,9 @@ def main() -> None:
            "ENDFRAUD_REDIS__URL": f"redis://127.0.0.1:{redis_port}/0",
            "ENDFRAUD_WECHAT__API_BASE_URL": sbx_url,
            "ENDFRAUD_SANDBOX__PORT": str(sbx_port), "ENDFRAUD_SANDBOX__CALLBACK_DELAY_MS": "50",
-           "ENDFRAUD_SMS__PROVIDER": "sandbox", "ENDFRAUD_SMS__SANDBOX_URL": sbx_url,
-           "ENDFRAUD_QUEUE__BLOCK_MS": "200"}
+           # The queues' own block_ms (config.example.toml): a shorter one only adds empty
+           # reads of the idle queues (bot, broadcasts, screenshots) to the shared cores.
+           "ENDFRAUD_SMS__PROVIDER": "sandbox", "ENDFRAUD_SMS__SANDBOX_URL": sbx_url}
     config = load_config(EXAMPLE_CONFIG, environ=env, demo=True)
     with open(tmp / "processes.log", "wb") as out:
         exe = [sys.executable, "-m", "cli"]
