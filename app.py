@@ -5,6 +5,7 @@ Served by gunicorn (``endfraud web``); ``create_app`` is also what tests use dir
 
 from __future__ import annotations
 
+import gc
 import hmac
 import json
 import logging
@@ -153,6 +154,31 @@ def _observe_requests(app: Flask) -> None:
         token = g.pop("log_token", None)
         if token is not None:
             logs.unbind(token)
+
+
+def settle_heap(redis: RedisClient) -> None:
+    """Load what requests and jobs use (content library, scam model, OpenCC tables), then move
+    the process's startup heap out of the cyclic garbage collector's sight (``gc.freeze``).
+
+    A web or worker process holds some 100,000 long-lived objects (model weights, dictionaries,
+    the library); every full collection walked them all, a 70-80 ms stall of every thread in the
+    process, measured as the p99 of warnings (issue 13). Frozen objects are still freed by
+    reference counting; only cycles among them would never be, and startup objects are not
+    garbage. Called by the process entry points (``cli``), not by ``create_app``: a test process
+    must keep collecting normally. A Redis outage at start only skips the library.
+    """
+    from content.library import load_library
+    from content.store import effective_library
+    from intel.scamcheck import check_text
+
+    try:
+        library = effective_library(redis)
+    except Exception:  # noqa: BLE001 - a worker starts during a Redis outage and waits it out
+        logging.getLogger(__name__).warning("start-up: content library not loaded (Redis down?)")
+        library = load_library()
+    check_text("预热：把钱转到安全账户 https://example.cn 13800000000", library)
+    gc.collect()
+    gc.freeze()
 
 
 def configure_logging(config: Config, role: str = "web") -> None:

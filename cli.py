@@ -77,10 +77,12 @@ def cmd_web(args: argparse.Namespace) -> int:
                 self.cfg.set("control_socket_disable", True)
 
         def load(self) -> Any:
-            from app import configure_logging, create_app
+            from app import configure_logging, create_app, settle_heap
 
             configure_logging(config, "web")
-            return create_app(config, metrics_dir=str(metrics_dir))
+            app = create_app(config, metrics_dir=str(metrics_dir))
+            settle_heap(app.config["REDIS"])
+            return app
 
     WebServer().run()
     return 0
@@ -107,14 +109,16 @@ def _serve_metrics(config: Config, port: int | None, configured: int, role: str)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from app import configure_logging
+    from app import configure_logging, settle_heap
     from store.redis import connect
     from worker.process import run_worker
 
     config = _load(args)
     configure_logging(config, "worker")
     _serve_metrics(config, args.metrics_port, config.metrics.worker_port, "worker")
-    run_worker(config, connect(config), _stop_event())
+    redis = connect(config)
+    settle_heap(redis)
+    run_worker(config, redis, _stop_event())
     return 0
 
 

@@ -6,6 +6,7 @@ threads let a phone's webhook call proceed while the app calls back into the sim
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Any
 
@@ -74,7 +75,12 @@ class _Gunicorn(BaseApplication):
     # so no real WSGI app (Flask's included) matches it.
     def load(self) -> Flask:  # type: ignore[override]
         # Built in the worker (no preload) so the callback threads start after the fork.
-        return create_app(self._config)
+        app = create_app(self._config)
+        # The start-up heap out of the cyclic collector's sight, as our own processes do
+        # (app.settle_heap): a full collection walking it stalled every simulated reply.
+        gc.collect()
+        gc.freeze()
+        return app
 
 
 def serve(config: Config) -> None:
