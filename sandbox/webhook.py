@@ -83,10 +83,21 @@ class Webhook:
 
     def _post(self, params: dict[str, str], body: bytes) -> tuple[int, bytes]:
         url = urlsplit(self.url)
-        query = "&".join(q for q in (url.query, urlencode(params)) if q)
+        target = f"{url.path or '/'}?" + "&".join(q for q in (url.query, urlencode(params)) if q)
+        reused = getattr(self._local, "connection", None) is not None
+        try:
+            return self._post_once(target, body)
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            if not reused:
+                raise
+            # The server closed the idle keep-alive connection (gunicorn does after a few
+            # seconds): nothing was handled. A fresh connection, not one of WeChat's attempts.
+            return self._post_once(target, body)
+
+    def _post_once(self, target: str, body: bytes) -> tuple[int, bytes]:
         connection = self._connection()
         try:
-            connection.request("POST", f"{url.path or '/'}?{query}", body=body,
+            connection.request("POST", target, body=body,
                                headers={"Content-Type": "text/xml; charset=utf-8"})
             response = connection.getresponse()
             return response.status, response.read()

@@ -4,6 +4,7 @@ order and from however many threads they were scheduled."""
 from __future__ import annotations
 
 import random
+import socket
 import threading
 import time
 from collections import Counter
@@ -55,3 +56,46 @@ def test_events_scheduled_from_many_threads_arrive_once_each_and_not_early() -> 
     finally:
         hook.close()
         server.shutdown()
+
+
+def test_a_keep_alive_connection_the_server_closed_meanwhile_costs_no_attempt() -> None:
+    # gunicorn closes idle keep-alive connections after a few seconds; the next callback must
+    # not spend one of WeChat's three attempts (or fail) on the dead connection.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    port = listener.getsockname()[1]
+    handled: list[bytes] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(65536)
+                head, _, rest = data.partition(b"\r\n\r\n")
+                length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                                  if line.lower().startswith(b"content-length")))
+                while len(rest) < length:
+                    rest += conn.recv(65536)
+                handled.append(rest)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n"
+                             b"Connection: keep-alive\r\n\r\nsuccess")
+            # Closed right after answering, though the client was told keep-alive.
+
+    threading.Thread(target=serve, daemon=True).start()
+    hook = Webhook(f"http://127.0.0.1:{port}/wechat", Envelope("gh_t", "token", "wx1", "", "plain"))
+    try:
+        first = hook.deliver("<xml>1</xml>", "oTest", "TEMPLATESENDJOBFINISH")
+        time.sleep(0.1)  # the server has closed the connection by now
+        second = hook.deliver("<xml>2</xml>", "oTest", "TEMPLATESENDJOBFINISH")
+    finally:
+        hook.close()
+        listener.close()
+    assert (first.ok, first.attempts) == (True, 1)
+    assert (second.ok, second.attempts) == (True, 1)
+    assert handled == [b"<xml>1</xml>", b"<xml>2</xml>"]
