@@ -37,6 +37,16 @@ class KeepAlivePoster:
         self.local = threading.local()
 
     def post(self, path: str, body: bytes, headers: dict[str, str]) -> int:
+        reused = getattr(self.local, "conn", None) is not None
+        try:
+            return self._post_once(path, body, headers)
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            if not reused:
+                raise
+            # The server closed the idle keep-alive connection: nothing was sent; again, anew.
+            return self._post_once(path, body, headers)
+
+    def _post_once(self, path: str, body: bytes, headers: dict[str, str]) -> int:
         conn = getattr(self.local, "conn", None)
         if conn is None:
             conn = self.local.conn = http.client.HTTPConnection(self.netloc,
