@@ -9,7 +9,9 @@ Anything slow is queued by the handler and answered later by customer-service me
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import secrets
 import time
 from typing import Any
 
@@ -22,6 +24,7 @@ from bot.context import HandlerContext
 from bot.dialogs import DIALOG_NAME
 from bot.registry import NOT_HANDLED, Registry
 from store import keys
+from store.redis import FAILOVER_ERRORS, ride_out_failover
 
 log = logging.getLogger(__name__)
 
@@ -96,16 +99,34 @@ def make_blueprint(registry: Registry) -> Blueprint:
         is_text = message.type == "text"
         is_user_action = message.type != "event" or message.event not in NOT_USER_ACTIONS
         wanted = registry.reads(message)
-        pipe = redis.pipeline(transaction=False)
-        pipe.set(nonce_key, parsed.digest, nx=True, ex=nonce_ttl_s)
-        pipe.set(dedup, PENDING, nx=True, ex=config.wechat.dedup_ttl_s)
-        if is_text:
-            pipe.hget(keys.dialog(message.source), DIALOG_NAME)
-        if is_user_action:
-            pipe.get(keys.content_revision())
-        for key in wanted:
-            pipe.get(key)
-        first_use, claimed, *read = pipe.execute()
+        # The claim names this request, so a repeat of the trip (riding out a failover, in which
+        # some of its commands may have run) knows the claim is its own. A claim left by a trip
+        # that failed for good is released below or expires; a pending claim is never answered
+        # with a handling that did not happen (WeChat's retry must find it free).
+        claim = PENDING + secrets.token_hex(6)
+
+        def first_trip() -> list[Any]:
+            pipe = redis.pipeline(transaction=False)
+            pipe.set(nonce_key, parsed.digest, nx=True, ex=nonce_ttl_s)
+            pipe.set(dedup, claim, nx=True, ex=config.wechat.dedup_ttl_s)
+            pipe.get(dedup)
+            if is_text:
+                pipe.hget(keys.dialog(message.source), DIALOG_NAME)
+            if is_user_action:
+                pipe.get(keys.content_revision())
+            for key in wanted:
+                pipe.get(key)
+            return list(pipe.execute())
+
+        try:
+            first_use, _set, holder, *read = ride_out_failover(first_trip)
+        except FAILOVER_ERRORS:
+            # Some commands may have run: free the claim if it is ours, so the retry is handled.
+            with contextlib.suppress(*FAILOVER_ERRORS):
+                if redis.get(dedup) == claim:
+                    redis.delete(dedup)
+            raise
+        claimed = holder == claim
         dialog_name = read.pop(0) if is_text else None
         if is_user_action:
             ctx.content_revision = read.pop(0)
@@ -121,7 +142,7 @@ def make_blueprint(registry: Registry) -> Blueprint:
         if not claimed:
             cached = redis.get(dedup)
             log.info("webhook: duplicate delivery from %s", short_id(message.source))
-            if cached and cached != PENDING:
+            if cached and not cached.startswith(PENDING):
                 return _xml_response(cached)
             return _success()
 

@@ -21,10 +21,11 @@ from store import tallies
 from tests import wx
 from tests.alerts.conftest import alert_body, sign
 
-# Nonce + claim + the msgid's alert; marker and timeline in one script + the tally. The answer
-# is a plain "success", which needs no copy in the claim.
+# Nonce + claim (read back, so a trip repeated in a failover knows its own claim) + the msgid's
+# alert; marker and timeline in one script + the tally. The answer is a plain "success", which
+# needs no copy in the claim.
 RECEIPT_TRIPS = 2
-RECEIPT_COMMANDS = 10  # SET SET GET EVAL(HGET HSET RPUSH LTRIM EXPIRE) HINCRBY
+RECEIPT_COMMANDS = 11  # SET SET GET GET EVAL(HGET HSET RPUSH LTRIM EXPIRE) HINCRBY
 # Nonce; the stream (marker + XADD in one script) with the tally.
 INGEST_TRIPS = 2
 INGEST_COMMANDS = 5  # SET EVAL(SET XADD) HINCRBY
@@ -77,7 +78,7 @@ def receipt(openid: str, msgid: str) -> str:
     return wx.event_xml(openid, "TEMPLATESENDJOBFINISH", MsgID=msgid, Status="success")
 
 
-def test_a_delivery_receipt_costs_two_round_trips_and_ten_commands(redis, redis_url,
+def test_a_delivery_receipt_costs_two_round_trips_and_eleven_commands(redis, redis_url,
                                                                       config):
     client, trips = web_app(config, redis_url)
     store = AlertStore(redis, 86400)
