@@ -161,18 +161,26 @@ def make_blueprint(registry: Registry) -> Blueprint:
         xml = _render(result, message, box)
         # One round trip: cache the answer for WeChat's retries and note the follower's action.
         # A plain "success" needs no copy: a retry finding the claim pending gets "success" too.
-        pipe = redis.pipeline(transaction=False)
-        if xml is not None:
-            pipe.set(dedup, xml, xx=True, keepttl=True)
-        if is_user_action:
-            # Any user action opens WeChat's 48 h customer-service window for this follower
-            # (read by broadcasts only, so after the handler is soon enough).
-            pipe.hset(keys.follower_last_active(message.source), message.source, int(ctx.now()))
-        if len(pipe):
-            pipe.execute()
+        if xml is not None or is_user_action:
+            ride_out_failover(lambda: _record_answer(redis, dedup, xml, message, is_user_action,
+                                                     int(ctx.now())))
         return _success() if xml is None else _xml_response(xml)
 
     return bp
+
+
+def _record_answer(redis: Any, dedup: str, xml: str | None, message: Any,
+                   is_user_action: bool, now_s: int) -> None:
+    """Both writes are safe to repeat (a failover ridden out); a new pipeline each time, since
+    redis-py empties a pipeline that failed."""
+    pipe = redis.pipeline(transaction=False)
+    if xml is not None:
+        pipe.set(dedup, xml, xx=True, keepttl=True)
+    if is_user_action:
+        # Any user action opens WeChat's 48 h customer-service window for this follower
+        # (read by broadcasts only, so after the handler is soon enough).
+        pipe.hset(keys.follower_last_active(message.source), message.source, now_s)
+    pipe.execute()
 
 
 def _nonce_record(args: Any, window_s: int) -> tuple[str, int]:
