@@ -24,7 +24,7 @@ from bot.context import HandlerContext
 from bot.dialogs import DIALOG_NAME
 from bot.registry import NOT_HANDLED, Registry
 from store import keys
-from store.redis import FAILOVER_ERRORS, ride_out_failover
+from store.redis import FAILOVER_ERRORS, refresh_slot_map, ride_out_failover
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,13 @@ def make_blueprint(registry: Registry) -> Blueprint:
                 pipe.get(keys.content_revision())
             for key in wanted:
                 pipe.get(key)
-            return list(pipe.execute())
+            try:
+                return list(pipe.execute())
+            except FAILOVER_ERRORS:
+                # A cluster pipeline keeps its slot map: learn the promoted replica before the
+                # next try, or every try meets the dead master again.
+                refresh_slot_map(redis)
+                raise
 
         try:
             first_use, _set, holder, *read = ride_out_failover(first_trip)

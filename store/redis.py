@@ -62,6 +62,13 @@ def ride_out_failover(call: Callable[[], T], wait_s: float = FAILOVER_WAIT_S) ->
             pause = min(pause * 2, longest)
 
 
+def refresh_slot_map(redis_client: Any) -> None:
+    """Re-read a cluster's slot map (a no-op on one Redis); errors are left to the next call."""
+    if isinstance(redis_client, redis.RedisCluster):
+        with contextlib.suppress(redis.RedisError):
+            redis_client.nodes_manager.initialize()
+
+
 class FailoverCluster(redis.RedisCluster):  # type: ignore[misc]  # redis is Any to mypy
     """``RedisCluster`` whose commands, and the commands a pipeline re-sends one by one after a
     node failed (redis-py's own recovery path), ride out a failover (``ride_out_failover``)."""
