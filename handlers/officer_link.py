@@ -21,3 +21,9 @@ def link_officer(msg: Any, ctx: Any) -> str:
     audit.record(ctx.redis, "registration.officers.link", result.officer.id, actor="wechat",
                  station_id=result.officer.station_id)
     return ctx.reply("officer_link_ok", officer_name=result.officer.name)
+
+
+# "警员绑定" with no code or a malformed one: say how to get a code, rather than scam-check it.
+@registry.on_text(rf"^{officer_link.COMMAND}.{{0,20}}$")
+def link_officer_without_code(msg: Any, ctx: Any) -> str:
+    return ctx.reply("officer_link_invalid")

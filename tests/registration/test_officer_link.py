@@ -120,3 +120,11 @@ def test_a_code_for_an_officer_deleted_meanwhile_links_nobody(client, seeded, re
     redis.hdel(keys.directory(d.OFFICERS), "o1")
     assert "无效" in (make_citizen(OFFICER_PHONE_OPENID).send(f"警员绑定 {code}") or "")
     assert d.get_officer(redis, "o1") is None
+
+
+@pytest.mark.parametrize("text", ["警员绑定", "警员绑定 1234", "警员绑定 abcdefgh"])
+def test_the_command_without_a_valid_code_says_how_to_get_one(client, seeded, redis,
+                                                             make_citizen, text):
+    reply = make_citizen(OFFICER_PHONE_OPENID).send(text)
+    assert reply is not None and "管理后台" in reply
+    assert _openid(redis, "o1") == ""
