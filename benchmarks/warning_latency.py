@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from alerts.links import read_token  # noqa: E402
 from alerts.signing import signed_headers  # noqa: E402
-from benchmarks.harness import KeepAlivePoster, paced, percentile, wait_http  # noqa: E402
+from benchmarks.harness import KeepAlivePoster, cpu_ms, paced, percentile, wait_http  # noqa: E402
 from config import EXAMPLE_CONFIG, load_config  # noqa: E402
 from sandbox.client import SandboxClient  # noqa: E402
 from tests.servers import free_port, start_redis, stop  # noqa: E402
@@ -54,30 +54,6 @@ from tests.servers import free_port, start_redis, stop  # noqa: E402
 FOLLOWERS = 200
 BATCH = 1000
 P99_TARGET_MS = 100.0
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_ms(pid: int) -> float:
-    """CPU time (user + system) of ``pid`` and every live descendant, in milliseconds."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(entry))
-    total, todo = 0.0, [pid]
-    while todo:
-        current = todo.pop()
-        try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) * 1000 / CLOCK_TICKS
-        todo += children.get(current, [])
-    return total
 
 
 

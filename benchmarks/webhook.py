@@ -38,7 +38,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.harness import percentile  # noqa: E402
+from benchmarks.harness import cpu_ms, percentile  # noqa: E402
 from config import EXAMPLE_CONFIG, load_config  # noqa: E402
 from tests.servers import free_port, start_redis, stop  # noqa: E402
 from tests.wx import signed_query, text_xml  # noqa: E402
@@ -217,29 +217,6 @@ def wait_port(port: int, timeout_s: float = 30) -> None:
     raise RuntimeError(f"server on port {port} did not start")
 
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_ms(pid: int) -> float:
-    """CPU time (user + system) of ``pid`` and its live descendants (gunicorn's workers), ms."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-    total, todo = 0.0, [pid]
-    while todo:
-        current = todo.pop()
-        try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) * 1000 / CLOCK_TICKS
-        todo.extend(children.get(current, []))
-    return total
 
 
 def throughput(loads: dict[str, Load], pids: dict[str, int], seconds: float,
