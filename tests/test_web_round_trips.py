@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import redis as redis_lib
-
 from alerts.delivery import confirm_delivery
 from alerts.store import AlertStore, Marker, recipient_field
 from store import tallies
 from tests import wx
 from tests.alerts.conftest import alert_body, sign
+from tests.round_trips import commands_run, counting_client
 
 # Nonce + claim (read back, so a trip repeated in a failover knows its own claim) + the msgid's
 # alert; marker and timeline in one script + the tally. The answer is a plain "success", which
@@ -29,35 +28,6 @@ RECEIPT_COMMANDS = 11  # SET SET GET GET EVAL(HGET HSET RPUSH LTRIM EXPIRE) HINC
 # Nonce; the stream (marker + XADD in one script) with the tally.
 INGEST_TRIPS = 2
 INGEST_COMMANDS = 5  # SET EVAL(SET XADD) HINCRBY
-# Sent on a new connection, or once a second per master (store.replication's replica count):
-# not part of any one request.
-HOUSEKEEPING = frozenset({"CLIENT", "HELLO", "AUTH", "SELECT", "PING", "INFO"})
-
-
-def counting_client(url: str) -> tuple[redis_lib.Redis, list[str]]:
-    """A client that notes the first command of every round trip it makes."""
-    trips: list[str] = []
-
-    class CountingConnection(redis_lib.Connection):
-        def send_packed_command(self, command: Any, check_health: bool = True) -> None:
-            packed = b"".join(command) if isinstance(command, list) else command
-            name = packed.split(b"\r\n")[2].decode().upper()
-            if name not in HOUSEKEEPING:
-                trips.append(name)
-            super().send_packed_command(command, check_health)
-
-    pool = redis_lib.ConnectionPool.from_url(url, decode_responses=True,
-                                             connection_class=CountingConnection)
-    return redis_lib.Redis(connection_pool=pool), trips
-
-
-def commands_run(redis: redis_lib.Redis) -> int:
-    stats = redis.info("commandstats")
-    return sum(int(v["calls"]) for name, v in stats.items()
-               if name.removeprefix("cmdstat_").split("|")[0].upper() not in HOUSEKEEPING
-               and not name.startswith(("cmdstat_config", "cmdstat_script")))
-
-
 def web_app(config: Any, url: str) -> tuple[Any, list[str]]:
     from app import create_app
 

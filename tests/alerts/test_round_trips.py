@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import redis as redis_lib
-
 from registration.directory import Officer, Station, save_officer, save_station
 from store import keys
 from store.streams import DurableQueue, process
 from tests.alerts.conftest import alert_body
+from tests.round_trips import counting_client
 from worker.jobs import WorkerContext, run_job
 from worker.queues import WARNINGS
 
@@ -26,26 +25,10 @@ PHONE = "13800138000"
 INTAKE_TRIPS = 3
 PER_PERSON_TRIPS = 2
 ACK_TRIPS = 1
-# Sent on a new connection, or once a second per master (store.replication's replica count):
-# not part of any one warning.
-HOUSEKEEPING = frozenset({"CLIENT", "HELLO", "AUTH", "SELECT", "PING", "INFO"})
-
-
 def counting_worker(live: Any, url: str) -> tuple[WorkerContext, list[str]]:
     """A worker whose client notes the first command of every round trip it makes."""
-    trips: list[str] = []
-
-    class CountingConnection(redis_lib.Connection):
-        def send_packed_command(self, command: Any, check_health: bool = True) -> None:
-            packed = b"".join(command) if isinstance(command, list) else command
-            name = packed.split(b"\r\n")[2].decode().upper()
-            if name not in HOUSEKEEPING:
-                trips.append(name)
-            super().send_packed_command(command, check_health)
-
-    pool = redis_lib.ConnectionPool.from_url(url, decode_responses=True,
-                                             connection_class=CountingConnection)
-    return WorkerContext(live.config, redis_lib.Redis(connection_pool=pool)), trips
+    client, trips = counting_client(url)
+    return WorkerContext(live.config, client), trips
 
 
 def run_received_job(live: Any, ctx: WorkerContext, trips: list[str]) -> list[str]:
