@@ -1,14 +1,13 @@
-"""What every benchmark shares: waiting for a server, an open-loop pacer, and percentiles."""
+"""What every benchmark shares: waiting for a server, the CPU of a process tree, an open-loop pacer
+and percentiles."""
 
 from __future__ import annotations
 
-import http.client
 import os
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import requests
 
@@ -49,45 +48,6 @@ def wait_http(url: str, timeout_s: float = 30.0) -> None:
         except requests.RequestException:
             time.sleep(0.1)
     raise RuntimeError(f"{url} did not come up within {timeout_s:.0f} s")
-
-
-class KeepAlivePoster:
-    """POSTs over one keep-alive ``http.client`` connection per thread.
-
-    The load generator shares the cores with the system under test; requests costs about a
-    millisecond of CPU per call (environment lookups, adapters), which would be charged to the
-    servers' latency. A connection that fails is dropped and the next call opens a new one.
-    """
-
-    def __init__(self, base_url: str, timeout_s: float = 10.0) -> None:
-        self.netloc = urlsplit(base_url).netloc
-        self.timeout_s = timeout_s
-        self.local = threading.local()
-
-    def post(self, path: str, body: bytes, headers: dict[str, str]) -> int:
-        reused = getattr(self.local, "conn", None) is not None
-        try:
-            return self._post_once(path, body, headers)
-        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-            if not reused:
-                raise
-            # The server closed the idle keep-alive connection: nothing was sent; again, anew.
-            return self._post_once(path, body, headers)
-
-    def _post_once(self, path: str, body: bytes, headers: dict[str, str]) -> int:
-        conn = getattr(self.local, "conn", None)
-        if conn is None:
-            conn = self.local.conn = http.client.HTTPConnection(self.netloc,
-                                                                timeout=self.timeout_s)
-        try:
-            conn.request("POST", path, body=body, headers=headers)
-            response = conn.getresponse()
-            response.read()
-            return response.status
-        except (OSError, http.client.HTTPException):
-            conn.close()
-            self.local.conn = None
-            raise
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -46,9 +46,10 @@ sys.path.insert(0, str(ROOT))
 
 from alerts.links import read_token  # noqa: E402
 from alerts.signing import signed_headers  # noqa: E402
-from benchmarks.harness import KeepAlivePoster, cpu_ms, paced, percentile, wait_http  # noqa: E402
+from benchmarks.harness import cpu_ms, paced, percentile, wait_http  # noqa: E402
 from config import EXAMPLE_CONFIG, load_config  # noqa: E402
 from sandbox.client import SandboxClient  # noqa: E402
+from sandbox.keepalive import KeepAlive  # noqa: E402
 from tests.servers import free_port, start_redis, stop  # noqa: E402
 
 FOLLOWERS = 200
@@ -175,11 +176,11 @@ def run(args: argparse.Namespace, config: Any, sbx: SandboxClient, web_url: str,
 
     # 2. warnings at a sustained rate, one alert per request.
     source, _, key = config.alerts.source_keys[0].partition(":")
-    poster = KeepAlivePoster(web_url)
+    platform = KeepAlive(timeout_s=10.0)
 
     def post(body: bytes) -> int:
         headers = signed_headers(source, key, body, time.time(), secrets.token_hex(8))
-        return poster.post("/api/v1/alerts", body, headers)
+        return platform.post(web_url + "/api/v1/alerts", body, headers)[0]
 
     def warnings_at(rate: float, seconds: float, prefix: str) -> dict[str, Any]:
         total = int(seconds * rate)

@@ -16,8 +16,9 @@ import time
 from collections import deque
 from dataclasses import asdict, dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
+from sandbox.keepalive import KeepAlive
 from sandbox.wire import Envelope
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ class Webhook:
         self.url = url
         self.envelope = envelope
         self.timeout_s = timeout_s
-        self._local = threading.local()
+        self._http = KeepAlive(timeout_s)
         self._log: deque[Delivery] = deque(maxlen=CALLBACK_LOG_SIZE)
         self._log_lock = threading.Lock()
         self._pending: list[tuple[float, int, int, str, str, str]] = []
@@ -66,46 +67,10 @@ class Webhook:
         self._leader_waiting = False
         self._closed = False
 
-    def _connection(self) -> http.client.HTTPConnection:
-        """This thread's keep-alive connection to the webhook.
-
-        Plain ``http.client``, not requests: the simulator stands in for WeChat, which is not on
-        our machines in production, and requests re-reads the environment (proxies, netrc) on
-        every call, a cost the warning benchmark would charge to the shared cores.
-        """
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            url = urlsplit(self.url)
-            kind = (http.client.HTTPSConnection if url.scheme == "https"
-                    else http.client.HTTPConnection)
-            connection = self._local.connection = kind(url.netloc, timeout=self.timeout_s)
-        return connection
-
     def _post(self, params: dict[str, str], body: bytes) -> tuple[int, bytes]:
-        url = urlsplit(self.url)
-        target = f"{url.path or '/'}?" + "&".join(q for q in (url.query, urlencode(params)) if q)
-        reused = getattr(self._local, "connection", None) is not None
-        try:
-            return self._post_once(target, body)
-        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-            if not reused:
-                raise
-            # The server closed the idle keep-alive connection (gunicorn does after a few
-            # seconds): nothing was handled. A fresh connection, not one of WeChat's attempts.
-            return self._post_once(target, body)
-
-    def _post_once(self, target: str, body: bytes) -> tuple[int, bytes]:
-        connection = self._connection()
-        try:
-            connection.request("POST", target, body=body,
-                               headers={"Content-Type": "text/xml; charset=utf-8"})
-            response = connection.getresponse()
-            return response.status, response.read()
-        except BaseException:
-            # A broken or timed-out connection is not reused: the next attempt opens a new one.
-            connection.close()
-            self._local.connection = None
-            raise
+        separator = "&" if "?" in self.url else "?"
+        return self._http.post(self.url + separator + urlencode(params), body,
+                               {"Content-Type": "text/xml; charset=utf-8"})
 
     def deliver(self, xml: str, openid: str, event: str) -> Delivery:
         """POST now, retrying like WeChat; returns once a 2xx arrives or attempts run out."""

@@ -99,3 +99,31 @@ def test_a_keep_alive_connection_the_server_closed_meanwhile_costs_no_attempt() 
     assert (first.ok, first.attempts) == (True, 1)
     assert (second.ok, second.attempts) == (True, 1)
     assert handled == [b"<xml>1</xml>", b"<xml>2</xml>"]
+
+
+def test_a_callback_after_the_webhook_url_changed_goes_to_the_new_server_at_once() -> None:
+    # Tests (and a restarted app on another port) point the simulator elsewhere; a connection
+    # kept alive to the old server must not take the next callback there.
+    seen: dict[str, list[bytes]] = {"old": [], "new": []}
+
+    def app_for(name: str) -> Any:
+        def webhook_app(environ: dict, start_response: Any) -> list[bytes]:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            seen[name].append(environ["wsgi.input"].read(length))
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"success"]
+        return webhook_app
+
+    old_server, old_url = serve_wsgi(app_for("old"))
+    new_server, new_url = serve_wsgi(app_for("new"))
+    hook = Webhook(old_url + "wechat", Envelope("gh_t", "token", "wx1", "", "plain"))
+    try:
+        hook.deliver("<xml>1</xml>", "oTest", "TEMPLATESENDJOBFINISH")
+        hook.url = new_url + "wechat"
+        second = hook.deliver("<xml>2</xml>", "oTest", "TEMPLATESENDJOBFINISH")
+    finally:
+        hook.close()
+        old_server.shutdown()
+        new_server.shutdown()
+    assert (second.ok, second.attempts) == (True, 1)
+    assert seen == {"old": [b"<xml>1</xml>"], "new": [b"<xml>2</xml>"]}
