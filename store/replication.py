@@ -25,7 +25,6 @@ replica that has the counter has everything written before it.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ import redis
 from redis import Redis
 
 from store import keys
-from store.redis import RedisClient
+from store.redis import RedisClient, refresh_slot_map
 
 REPLICA_CHECK_S = 1.0
 FENCE_TTL_S = 3600
@@ -142,10 +141,8 @@ class Replication:
     def _refresh_topology(self) -> None:
         _REPLICAS.clear()
         _FENCE_KEYS.clear()
-        if isinstance(self.redis, redis.RedisCluster):
-            # The cluster may be mid-failover; the next call tries again.
-            with contextlib.suppress(redis.RedisError):
-                self.redis.nodes_manager.initialize()
+        # The cluster may be mid-failover; the next call tries again.
+        refresh_slot_map(self.redis)
 
     # -- fence keys: one per master, found by hash tag ------------------------------------------
 
