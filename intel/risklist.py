@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from config import PrivacyConfig
@@ -76,8 +77,10 @@ class Normalized:
         return self.value
 
 
+@lru_cache(maxsize=4)
 def risk_key(privacy: PrivacyConfig) -> bytes:
-    """The risk list's digest key: derived from the phone lookup key, never equal to it."""
+    """The risk list's digest key: derived from the phone lookup key, never equal to it (kept
+    per configuration: every checked text and alert asks for it)."""
     return hmac.new(privacy.phone_hmac_key.encode("utf-8"), b"endfraud risk list v1",
                     hashlib.sha256).digest()
 
