@@ -4,6 +4,8 @@ single-use, short-lived, kept only as a digest, and cannot be guessed."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 
 import pytest
 
@@ -122,9 +124,29 @@ def test_a_code_for_an_officer_deleted_meanwhile_links_nobody(client, seeded, re
     assert d.get_officer(redis, "o1") is None
 
 
-@pytest.mark.parametrize("text", ["警员绑定", "警员绑定 1234", "警员绑定 abcdefgh"])
+@pytest.mark.parametrize("text", ["警员绑定", "警员绑定 1234", "警员绑定 abcdefgh",
+                                  "警员绑定 ١٢٣٤٥٦٧٨", "警员绑定 123456789"])
 def test_the_command_without_a_valid_code_says_how_to_get_one(client, seeded, redis,
                                                              make_citizen, text):
     reply = make_citizen(OFFICER_PHONE_OPENID).send(text)
     assert reply is not None and "管理后台" in reply
     assert _openid(redis, "o1") == ""
+
+
+def test_two_people_sending_one_code_at_once_link_only_one(client, seeded, redis):
+    code = _issue(client).get_json()["code"]
+    senders = [f"oRacer{n}AAAAAAAAAAAAAAAAAAAAAA"[:28] for n in range(8)]
+    results: list[str] = []
+    barrier = threading.Barrier(len(senders))
+
+    def redeem(openid: str) -> None:
+        barrier.wait()
+        results.append(officer_link.redeem(redis, openid, code, time.time()).kind)
+
+    threads = [threading.Thread(target=redeem, args=(o,)) for o in senders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == ["invalid"] * 7 + ["linked"]
+    assert _openid(redis, "o1") in senders
